@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * kvp: the generic-netlink API of the Hyper-V KVP exchange module.
+ *
+ * Family name "kvp" (KVP_GENL_NAME), version 1 (KVP_GENL_VERSION).  The family
+ * lives in the initial network namespace only.  Every message carries the
+ * standard genetlink header followed by attributes; all integers are in host
+ * order, all strings are UTF-8 and NUL-terminated.
+ *
+ * Commands
+ * --------
+ *
+ * KVP_CMD_GET_STATUS (any user)
+ *   Request: no attributes.
+ *   Reply (KVP_CMD_GET_STATUS):
+ *     KVP_A_STATE              u32, enum kvp_state
+ *     KVP_A_TRANSPORT          string, name of the bound transport
+ *                              ("vsock", "vmbus"); absent when none
+ *     KVP_A_FW_VERSION         u32, negotiated IC framework version
+ *     KVP_A_MSG_VERSION        u32, negotiated KVP message version
+ *                              (both major << 16 | minor; absent before
+ *                              the host negotiated)
+ *     KVP_A_DAEMON_PID         u32, process id of the registered daemon;
+ *                              absent when none is registered
+ *     KVP_A_PENDING            u32, host requests queued or at the daemon
+ *     KVP_A_DAEMON_WAIT_MS     u32, how long a host request waits for a
+ *                              daemon to register (module parameter)
+ *     KVP_A_REQUEST_TIMEOUT_MS u32, how long the daemon has to answer
+ *                              (module parameter)
+ *     KVP_A_STAT_*             u64 counters since the module loaded:
+ *       REQUESTS     KVP requests received from the host
+ *       FAILURES     requests answered with a failure status
+ *       TIMEOUTS     requests failed because no daemon answered in time
+ *       MALFORMED    packets dropped or refused as malformed
+ *       LATE_REPLIES daemon replies that came after their request ended
+ *       NEGOTIATIONS version negotiations answered
+ *       TRUNCATED    replies whose key or value was cut to the wire limit
+ *
+ * KVP_CMD_REGISTER (CAP_NET_ADMIN)
+ *   Makes the calling netlink socket the KVP daemon.  One daemon at a time:
+ *   while one is registered another gets EBUSY.  The registration ends when
+ *   that socket closes; requests it held are then failed to the host.
+ *   Request: no attributes.  Reply: the netlink ack.
+ *
+ * KVP_CMD_REQUEST (kernel -> daemon)
+ *   A host request, unicast to the registered daemon's socket.
+ *     KVP_A_REQ_ID   u32, echoed in the reply
+ *     KVP_A_OP       u32, KVP_OP_GET/SET/DELETE/ENUMERATE (uapi values 0-3)
+ *     KVP_A_POOL     u32, 0-4
+ *     KVP_A_INDEX    u32, ENUMERATE only: the item index
+ *     KVP_A_KEY      string (<= 511 bytes), GET, SET and DELETE
+ *     KVP_A_VALUE    string (<= 2047 bytes), SET only
+ *
+ * KVP_CMD_REPLY (CAP_NET_ADMIN, from the registered daemon's socket only)
+ *   The daemon's answer to a KVP_CMD_REQUEST.
+ *     KVP_A_REQ_ID   u32, required
+ *     KVP_A_STATUS   u32, required: the HRESULT for the host.  0 (S_OK) for
+ *                    success, 0x80070103 (no more items) for a missing key or
+ *                    an index past the end, 0x80004005 (E_FAIL) otherwise
+ *     KVP_A_KEY      string, ENUMERATE replies with status 0
+ *     KVP_A_VALUE    string, GET and ENUMERATE replies with status 0
+ *   Errors: EPERM when not sent by the registered daemon, ENOENT when the
+ *   request already ended (timed out, or its transport went away), EINVAL
+ *   when a required attribute is missing or a string is not valid UTF-8.
+ *
+ * Keys and values that do not fit the host wire (255 and 1023 UTF-16 code
+ * units) are cut at a character boundary and counted in
+ * KVP_A_STAT_TRUNCATED.
+ */
+#ifndef _UAPI_KVP_H
+#define _UAPI_KVP_H
+
+#define KVP_GENL_NAME		"kvp"
+#define KVP_GENL_VERSION	1
+
+enum kvp_cmd {
+	KVP_CMD_UNSPEC,
+	KVP_CMD_GET_STATUS,
+	KVP_CMD_REGISTER,
+	KVP_CMD_REQUEST,
+	KVP_CMD_REPLY,
+	__KVP_CMD_MAX,
+};
+#define KVP_CMD_MAX (__KVP_CMD_MAX - 1)
+
+enum kvp_attr {
+	KVP_A_UNSPEC,
+	KVP_A_STATE,
+	KVP_A_TRANSPORT,
+	KVP_A_FW_VERSION,
+	KVP_A_MSG_VERSION,
+	KVP_A_DAEMON_PID,
+	KVP_A_PENDING,
+	KVP_A_DAEMON_WAIT_MS,
+	KVP_A_REQUEST_TIMEOUT_MS,
+	KVP_A_STAT_REQUESTS,
+	KVP_A_STAT_FAILURES,
+	KVP_A_STAT_TIMEOUTS,
+	KVP_A_STAT_MALFORMED,
+	KVP_A_STAT_LATE_REPLIES,
+	KVP_A_STAT_NEGOTIATIONS,
+	KVP_A_STAT_TRUNCATED,
+	KVP_A_REQ_ID,
+	KVP_A_OP,
+	KVP_A_POOL,
+	KVP_A_INDEX,
+	KVP_A_KEY,
+	KVP_A_VALUE,
+	KVP_A_STATUS,
+	KVP_A_PAD,
+	__KVP_A_MAX,
+};
+#define KVP_A_MAX (__KVP_A_MAX - 1)
+
+enum kvp_state {
+	KVP_STATE_NO_TRANSPORT,	/* no transport module bound */
+	KVP_STATE_CONNECTING,	/* transport bound, host not reached yet */
+	KVP_STATE_CONNECTED,	/* host reached, versions not negotiated */
+	KVP_STATE_NEGOTIATED,	/* host negotiated; requests flow */
+};
+
+#endif /* _UAPI_KVP_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvpctl: one file per subcommand, like wg(8).  main.c parses the global
+ * options into kvpctl_opts and hands the remaining words to a subcommand.
+ */
+#ifndef _KVPCTL_H
+#define _KVPCTL_H
+
+#include <stdbool.h>
+
+/* Exit codes: stable, documented in Documentation/kvpctl.rst. */
+enum kvpctl_exit {
+	KVPCTL_OK = 0,
+	KVPCTL_ERR = 1,		/* any other failure */
+	KVPCTL_USAGE = 2,	/* bad command line */
+	KVPCTL_TOO_LONG = 3,	/* key or value longer than a record allows */
+	KVPCTL_BAD_POOL = 4,	/* unknown pool name or number */
+	KVPCTL_NO_KEY = 5,	/* no such key (or VM, for host commands) */
+	KVPCTL_PERM = 6,	/* no permission */
+	KVPCTL_NO_MODULE = 7,	/* kvp module not loaded */
+	KVPCTL_READ_ONLY = 8,	/* host-owned pool written without --force */
+	KVPCTL_NO_DAEMON = 9,	/* kvp-hostd not reachable */
+};
+
+struct kvpctl_opts {
+	bool json;
+	bool force;
+	const char *pool_dir;
+	const char *socket;
+};
+
+extern struct kvpctl_opts kvpctl_opts;
+
+int kvpctl_status(int argc, char **argv);
+int kvpctl_list(int argc, char **argv);
+int kvpctl_get(int argc, char **argv);
+int kvpctl_set(int argc, char **argv);
+int kvpctl_delete(int argc, char **argv);
+int kvpctl_host(int argc, char **argv);
+
+/* pool.c: POOL by name or number, and the exit code for an engine error. */
+int kvpctl_parse_pool(const char *arg);
+int kvpctl_exit_code(int err);
+
+#endif /* _KVPCTL_H */

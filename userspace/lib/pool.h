@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pool engine: the KVP pool files /var/lib/hyperv/.kvp_pool_0..4.
+ *
+ * A pool file is a bare array of 2560-byte records (512-byte key, 2048-byte
+ * value, UTF-8, NUL-terminated), the format the stock daemon, cloud-init,
+ * WALinuxAgent, Ignition and ohai use.  Every operation takes a POSIX fcntl
+ * lock over the whole file (read lock to read, write lock to change), picks
+ * up what other writers did since the last operation, and changes only the
+ * records it must: cost stays flat as a pool grows.  Format, locking and
+ * crash rules: Documentation/pool-files.rst.
+ *
+ * All functions return 0 or a negative errno:
+ *   -ENOENT        no such key, or an index past the end
+ *   -ENAMETOOLONG  key longer than 511 bytes
+ *   -EMSGSIZE      value longer than 2047 bytes
+ *   -EINVAL        empty key, or key or value not valid UTF-8
+ *   -EACCES/-EPERM no permission on the file or directory
+ *   -EROFS         the pool was opened read-only
+ *   other          I/O errors (-EIO, -ENOSPC, ...)
+ */
+#ifndef _KVP_POOL_H
+#define _KVP_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KVP_POOL_DIR		"/var/lib/hyperv"
+#define KVP_POOL_RECORD		2560
+#define KVP_POOL_KEY		512
+#define KVP_POOL_VALUE		2048
+
+enum {
+	KVP_POOL_READ = 0,	/* open read-only; a missing file is an empty pool */
+	KVP_POOL_WRITE = 1,	/* open read-write, creating file and directory */
+};
+
+struct kvp_pool;
+
+/* What the last reload found wrong; the good records are still served. */
+struct kvp_pool_health {
+	unsigned int records;		/* good records */
+	unsigned int bad_records;	/* skipped: no terminator, bad UTF-8, empty key */
+	unsigned int torn_bytes;	/* trailing bytes short of a whole record */
+};
+
+int kvp_pool_open(struct kvp_pool **pool, const char *dir, int nr, int mode);
+void kvp_pool_close(struct kvp_pool *pool);
+
+int kvp_pool_get(struct kvp_pool *pool, const char *key,
+		 char value[KVP_POOL_VALUE]);
+int kvp_pool_set(struct kvp_pool *pool, const char *key, const char *value);
+int kvp_pool_delete(struct kvp_pool *pool, const char *key);
+int kvp_pool_enumerate(struct kvp_pool *pool, unsigned int index,
+		       char key[KVP_POOL_KEY], char value[KVP_POOL_VALUE]);
+int kvp_pool_count(struct kvp_pool *pool);
+int kvp_pool_health(struct kvp_pool *pool, struct kvp_pool_health *health);
+
+#endif /* _KVP_POOL_H */
