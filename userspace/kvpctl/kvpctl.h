@@ -41,5 +41,6 @@ int kvpctl_host(int argc, char **argv);
 /* pool.c: POOL by name or number, and the exit code for an engine error. */
 int kvpctl_parse_pool(const char *arg);
 int kvpctl_exit_code(int err);
+const char *kvpctl_pool_name(int nr);
 
 #endif /* _KVPCTL_H */

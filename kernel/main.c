@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvp.ko: the Hyper-V KVP (Data Exchange) protocol engine.  Transports
+ * (kvp_vmbus.ko, kvp_vsock.ko) bind to it; the daemon talks to it over the
+ * generic-netlink family "kvp".
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "kvp.h"
+
+struct kvp_core kvp_core;
+
+unsigned int kvp_daemon_wait_ms = 5000;
+module_param_named(daemon_wait_ms, kvp_daemon_wait_ms, uint, 0644);
+MODULE_PARM_DESC(daemon_wait_ms,
+		 "How long a host request waits for a daemon to register, in ms (1-600000, default 5000)");
+
+unsigned int kvp_request_timeout_ms = 5000;
+module_param_named(request_timeout_ms, kvp_request_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(request_timeout_ms,
+		 "How long the daemon has to answer a host request, in ms (1-600000, default 5000)");
+
+static int __init kvp_init(void)
+{
+	int err;
+
+	err = kvp_service_init();
+	if (err)
+		return err;
+	err = kvp_netlink_init();
+	if (err)
+		goto err_netlink;
+	pr_info("kvp: Hyper-V KVP exchange engine loaded\n");
+	return 0;
+
+err_netlink:
+	kvp_service_uninit();
+	return err;
+}
+
+static void __exit kvp_exit(void)
+{
+	kvp_netlink_uninit();
+	kvp_service_uninit();
+}
+
+module_init(kvp_init);
+module_exit(kvp_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Hyper-V KVP (Data Exchange) protocol engine");
+MODULE_AUTHOR("The kvp developers");

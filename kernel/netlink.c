@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic-netlink family "kvp" (uapi/kvp.h): status for anyone, daemon
+ * registration and replies for CAP_NET_ADMIN, and the requests the kernel
+ * sends to the registered daemon.
+ */
+#include <linux/netlink.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "kvp.h"
+#include "uapi/kvp.h"
+
+static const struct nla_policy kvp_policy[KVP_A_MAX + 1] = {
+	[KVP_A_REQ_ID]	= { .type = NLA_U32 },
+	[KVP_A_STATUS]	= { .type = NLA_U32 },
+	[KVP_A_KEY]	= { .type = NLA_NUL_STRING, .len = KVP_KEY_BYTES - 1 },
+	[KVP_A_VALUE]	= { .type = NLA_NUL_STRING,
+			    .len = KVP_VALUE_BYTES - 1 },
+};
+
+static struct genl_family kvp_genl_family;
+
+static int kvp_put_stats(struct sk_buff *skb, const struct kvp_stats *stats)
+{
+	static const struct {
+		int attr;
+		size_t offset;
+	} fields[] = {
+		{ KVP_A_STAT_REQUESTS, offsetof(struct kvp_stats, requests) },
+		{ KVP_A_STAT_FAILURES, offsetof(struct kvp_stats, failures) },
+		{ KVP_A_STAT_TIMEOUTS, offsetof(struct kvp_stats, timeouts) },
+		{ KVP_A_STAT_MALFORMED, offsetof(struct kvp_stats, malformed) },
+		{ KVP_A_STAT_LATE_REPLIES,
+		  offsetof(struct kvp_stats, late_replies) },
+		{ KVP_A_STAT_NEGOTIATIONS,
+		  offsetof(struct kvp_stats, negotiations) },
+		{ KVP_A_STAT_TRUNCATED, offsetof(struct kvp_stats, truncated) },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		const u64 *v = (const void *)stats + fields[i].offset;
+
+		if (nla_put_u64_64bit(skb, fields[i].attr, *v, KVP_A_PAD))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int kvp_put_status(struct sk_buff *skb, const struct kvp_status *st)
+{
+	if (nla_put_u32(skb, KVP_A_STATE, st->state) ||
+	    nla_put_u32(skb, KVP_A_PENDING, st->pending) ||
+	    nla_put_u32(skb, KVP_A_DAEMON_WAIT_MS,
+			READ_ONCE(kvp_daemon_wait_ms)) ||
+	    nla_put_u32(skb, KVP_A_REQUEST_TIMEOUT_MS,
+			READ_ONCE(kvp_request_timeout_ms)))
+		return -EMSGSIZE;
+	if (st->transport[0] &&
+	    nla_put_string(skb, KVP_A_TRANSPORT, st->transport))
+		return -EMSGSIZE;
+	if (st->negotiated &&
+	    (nla_put_u32(skb, KVP_A_FW_VERSION, st->fw_version) ||
+	     nla_put_u32(skb, KVP_A_MSG_VERSION, st->msg_version)))
+		return -EMSGSIZE;
+	if (st->daemon_pid && nla_put_u32(skb, KVP_A_DAEMON_PID, st->daemon_pid))
+		return -EMSGSIZE;
+	return kvp_put_stats(skb, &st->stats);
+}
+
+static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kvp_status status;
+	struct sk_buff *reply;
+	void *hdr;
+
+	kvp_service_status(&status);
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &kvp_genl_family, 0,
+				KVP_CMD_GET_STATUS);
+	if (!hdr || kvp_put_status(reply, &status)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+static int kvp_nl_register(struct sk_buff *skb, struct genl_info *info)
+{
+	return kvp_service_register_daemon(info->snd_portid,
+					   task_tgid_vnr(current));
+}
+
+static int kvp_nl_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+
+	if (!attrs[KVP_A_REQ_ID] || !attrs[KVP_A_STATUS])
+		return -EINVAL;
+	return kvp_service_reply(info->snd_portid,
+				 nla_get_u32(attrs[KVP_A_REQ_ID]),
+				 nla_get_u32(attrs[KVP_A_STATUS]),
+				 attrs[KVP_A_KEY] ?
+				 nla_data(attrs[KVP_A_KEY]) : NULL,
+				 attrs[KVP_A_VALUE] ?
+				 nla_data(attrs[KVP_A_VALUE]) : NULL);
+}
+
+static const struct genl_small_ops kvp_genl_ops[] = {
+	{
+		.cmd = KVP_CMD_GET_STATUS,
+		.doit = kvp_nl_get_status,
+	},
+	{
+		.cmd = KVP_CMD_REGISTER,
+		.doit = kvp_nl_register,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KVP_CMD_REPLY,
+		.doit = kvp_nl_reply,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family kvp_genl_family __ro_after_init = {
+	.name = KVP_GENL_NAME,
+	.version = KVP_GENL_VERSION,
+	.maxattr = KVP_A_MAX,
+	.policy = kvp_policy,
+	.module = THIS_MODULE,
+	.small_ops = kvp_genl_ops,
+	.n_small_ops = ARRAY_SIZE(kvp_genl_ops),
+	.resv_start_op = KVP_CMD_MAX + 1,
+};
+
+/* Sends a host request to the daemon's socket; never blocks. */
+int kvp_netlink_send_request(u32 portid, u32 id, const struct kvp_msg *msg)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &kvp_genl_family, 0, KVP_CMD_REQUEST);
+	if (!hdr)
+		goto nospace;
+	if (nla_put_u32(skb, KVP_A_REQ_ID, id) ||
+	    nla_put_u32(skb, KVP_A_OP, msg->op) ||
+	    nla_put_u32(skb, KVP_A_POOL, msg->pool))
+		goto nospace;
+	if (msg->op == KVP_OP_ENUMERATE &&
+	    nla_put_u32(skb, KVP_A_INDEX, msg->index))
+		goto nospace;
+	if (msg->op != KVP_OP_ENUMERATE &&
+	    nla_put_string(skb, KVP_A_KEY, msg->key))
+		goto nospace;
+	if (msg->op == KVP_OP_SET &&
+	    nla_put_string(skb, KVP_A_VALUE, msg->value))
+		goto nospace;
+	genlmsg_end(skb, hdr);
+	return genlmsg_unicast(&init_net, skb, portid);
+
+nospace:
+	nlmsg_free(skb);
+	return -EMSGSIZE;
+}
+
+/* A daemon's socket closed: its registration ends with it. */
+static int kvp_netlink_notify(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    net_eq(n->net, &init_net))
+		kvp_service_daemon_gone(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kvp_netlink_notifier = {
+	.notifier_call = kvp_netlink_notify,
+};
+
+int kvp_netlink_init(void)
+{
+	int err;
+
+	err = netlink_register_notifier(&kvp_netlink_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&kvp_genl_family);
+	if (err)
+		goto err_family;
+	return 0;
+
+err_family:
+	netlink_unregister_notifier(&kvp_netlink_notifier);
+	return err;
+}
+
+void kvp_netlink_uninit(void)
+{
+	genl_unregister_family(&kvp_genl_family);
+	netlink_unregister_notifier(&kvp_netlink_notifier);
+}

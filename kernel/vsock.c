@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvp_vsock.ko: carries the KVP channel's IC packets over an AF_VSOCK stream
+ * to a host daemon (KVM hosts with vhost-vsock; vsock loopback in tests).
+ * Framing: uapi/kvp_vsock.h and Documentation/protocol.rst.
+ *
+ * One kernel thread owns the connection: it connects, says HELLO, reads
+ * frames and hands IC packets to kvp.ko, and reconnects with back-off when
+ * the connection fails.  Module load only starts the thread, so a host that
+ * is not there never delays boot.
+ */
+#include <linux/kthread.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/ratelimit.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/vm_sockets.h>
+#include <linux/wait.h>
+#include <net/sock.h>
+
+#include "frame.h"
+#include "transport.h"
+
+#define KVP_VSOCK_BACKOFF_MIN_MS	100
+#define KVP_VSOCK_SEND_TIMEOUT		(5 * HZ)
+
+static unsigned int kvp_vsock_host_cid = KVP_VSOCK_HOST_CID;
+module_param_named(host_cid, kvp_vsock_host_cid, uint, 0444);
+MODULE_PARM_DESC(host_cid, "CID of the host daemon (default 2, the host)");
+
+static unsigned int kvp_vsock_port = KVP_VSOCK_PORT;
+module_param_named(port, kvp_vsock_port, uint, 0444);
+MODULE_PARM_DESC(port, "vsock port of the host daemon (default 5462)");
+
+static unsigned int kvp_vsock_backoff_max_ms = 10000;
+module_param_named(backoff_max_ms, kvp_vsock_backoff_max_ms, uint, 0644);
+MODULE_PARM_DESC(backoff_max_ms,
+		 "Longest wait between connection attempts, in ms (default 10000)");
+
+struct kvp_vsock {
+	struct kvp_transport transport;
+	struct task_struct *thread;
+	struct mutex lock;		/* protects sock against send/stop */
+	struct socket *sock;
+	bool stopping;
+	wait_queue_head_t wait;		/* the back-off sleep */
+	u8 rx[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
+};
+
+static struct kvp_vsock *kvp_vsock;
+
+static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 type, u64 id,
+				const u8 *payload, size_t len)
+{
+	struct kvp_frame frame = {
+		.version = KVP_VSOCK_VERSION,
+		.type = type,
+		.length = len,
+		.id = id,
+	};
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret = -ENOTCONN;
+
+	kvp_frame_build(hdr, &frame);
+	mutex_lock(&vs->lock);
+	if (vs->sock)
+		ret = kernel_sendmsg(vs->sock, &msg, iov, len ? 2 : 1,
+				     sizeof(hdr) + len);
+	mutex_unlock(&vs->lock);
+	if (ret < 0)
+		return ret;
+	return ret == sizeof(hdr) + len ? 0 : -EIO;
+}
+
+static int kvp_vsock_send(struct kvp_transport *transport, const u8 *pkt,
+			  size_t len, u64 id)
+{
+	struct kvp_vsock *vs = container_of(transport, struct kvp_vsock,
+					    transport);
+
+	return kvp_vsock_send_frame(vs, KVP_VSOCK_PACKET, id, pkt, len);
+}
+
+static const struct kvp_transport_ops kvp_vsock_ops = {
+	.send = kvp_vsock_send,
+};
+
+static int kvp_vsock_recv(struct socket *sock, u8 *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+	int ret;
+
+	ret = kernel_recvmsg(sock, &msg, &iov, 1, len, MSG_WAITALL);
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -ECONNRESET;
+}
+
+/* Reads one frame into vs->rx; the payload follows the header there. */
+static int kvp_vsock_read_frame(struct kvp_vsock *vs, struct socket *sock,
+				struct kvp_frame *frame)
+{
+	int err;
+
+	err = kvp_vsock_recv(sock, vs->rx, KVP_VSOCK_HDR_LEN);
+	if (err)
+		return err;
+	if (kvp_frame_parse(vs->rx, frame)) {
+		pr_warn_ratelimited("kvp_vsock: bad frame header from host\n");
+		kvp_transport_malformed(&vs->transport);
+		return -EPROTO;
+	}
+	if (!frame->length)
+		return 0;
+	return kvp_vsock_recv(sock, vs->rx + KVP_VSOCK_HDR_LEN, frame->length);
+}
+
+static struct socket *kvp_vsock_connect(void)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = kvp_vsock_host_cid,
+		.svm_port = kvp_vsock_port,
+	};
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_VSOCK, SOCK_STREAM, 0, &sock);
+	if (err)
+		return ERR_PTR(err);
+	sock->sk->sk_sndtimeo = KVP_VSOCK_SEND_TIMEOUT;
+	err = kernel_connect(sock, (struct sockaddr *)&addr, sizeof(addr), 0);
+	if (err) {
+		sock_release(sock);
+		return ERR_PTR(err);
+	}
+	return sock;
+}
+
+/* HELLO, then the host's WELCOME with a version we speak. */
+static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
+{
+	struct kvp_frame frame;
+	int err;
+
+	err = kvp_vsock_send_frame(vs, KVP_VSOCK_HELLO, 0, NULL, 0);
+	if (err)
+		return err;
+	err = kvp_vsock_read_frame(vs, sock, &frame);
+	if (err)
+		return err;
+	if (frame.type != KVP_VSOCK_WELCOME ||
+	    frame.version != KVP_VSOCK_VERSION || frame.length) {
+		pr_warn_ratelimited("kvp_vsock: host did not welcome us (type %u, version %u)\n",
+				    frame.type, frame.version);
+		kvp_transport_malformed(&vs->transport);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Serves one connection until it fails or the module is unloading. */
+static int kvp_vsock_serve(struct kvp_vsock *vs, struct socket *sock)
+{
+	struct kvp_frame frame;
+	int err;
+
+	err = kvp_vsock_handshake(vs, sock);
+	if (err)
+		return err;
+	pr_info("kvp_vsock: connected to host %u port %u\n",
+		kvp_vsock_host_cid, kvp_vsock_port);
+	kvp_transport_set_connected(&vs->transport, true);
+	for (;;) {
+		err = kvp_vsock_read_frame(vs, sock, &frame);
+		if (err)
+			break;
+		if (frame.type != KVP_VSOCK_PACKET) {
+			pr_warn_ratelimited("kvp_vsock: unexpected frame type %u from host\n",
+					    frame.type);
+			kvp_transport_malformed(&vs->transport);
+			err = -EPROTO;
+			break;
+		}
+		kvp_transport_receive(&vs->transport,
+				      vs->rx + KVP_VSOCK_HDR_LEN,
+				      frame.length, frame.id);
+	}
+	kvp_transport_set_connected(&vs->transport, false);
+	return err;
+}
+
+static void kvp_vsock_set_sock(struct kvp_vsock *vs, struct socket *sock)
+{
+	mutex_lock(&vs->lock);
+	vs->sock = sock;
+	if (sock && vs->stopping)
+		kernel_sock_shutdown(sock, SHUT_RDWR);
+	mutex_unlock(&vs->lock);
+}
+
+static int kvp_vsock_thread(void *data)
+{
+	struct kvp_vsock *vs = data;
+	unsigned int backoff = KVP_VSOCK_BACKOFF_MIN_MS;
+	struct socket *sock;
+	int err;
+
+	allow_signal(SIGKILL);
+	while (!READ_ONCE(vs->stopping)) {
+		sock = kvp_vsock_connect();
+		if (!IS_ERR(sock)) {
+			kvp_vsock_set_sock(vs, sock);
+			err = kvp_vsock_serve(vs, sock);
+			kvp_vsock_set_sock(vs, NULL);
+			sock_release(sock);
+			pr_info("kvp_vsock: disconnected from host (%d)\n", err);
+			/* A connection that got as far as serving resets the back-off. */
+			if (err != -EPROTO)
+				backoff = KVP_VSOCK_BACKOFF_MIN_MS;
+		}
+		if (READ_ONCE(vs->stopping))
+			break;
+		if (signal_pending(current))
+			flush_signals(current);
+		wait_event_interruptible_timeout(vs->wait,
+						 READ_ONCE(vs->stopping),
+						 msecs_to_jiffies(backoff));
+		backoff = min(backoff * 2, max(kvp_vsock_backoff_max_ms,
+					       (unsigned int)KVP_VSOCK_BACKOFF_MIN_MS));
+	}
+	return 0;
+}
+
+static int __init kvp_vsock_init(void)
+{
+	struct kvp_vsock *vs;
+	int err;
+
+	vs = kzalloc(sizeof(*vs), GFP_KERNEL);
+	if (!vs)
+		return -ENOMEM;
+	mutex_init(&vs->lock);
+	init_waitqueue_head(&vs->wait);
+	vs->transport.name = "vsock";
+	vs->transport.ops = &kvp_vsock_ops;
+	err = kvp_transport_register(&vs->transport);
+	if (err)
+		goto err_register;
+	vs->thread = kthread_run(kvp_vsock_thread, vs, "kvp_vsock");
+	if (IS_ERR(vs->thread)) {
+		err = PTR_ERR(vs->thread);
+		goto err_thread;
+	}
+	/* The thread may end on its own before kvp_vsock_exit() stops it. */
+	get_task_struct(vs->thread);
+	kvp_vsock = vs;
+	return 0;
+
+err_thread:
+	kvp_transport_unregister(&vs->transport);
+err_register:
+	kfree(vs);
+	return err;
+}
+
+static void __exit kvp_vsock_exit(void)
+{
+	struct kvp_vsock *vs = kvp_vsock;
+
+	/* Wake the thread from connect, recv or its back-off sleep. */
+	mutex_lock(&vs->lock);
+	vs->stopping = true;
+	if (vs->sock)
+		kernel_sock_shutdown(vs->sock, SHUT_RDWR);
+	mutex_unlock(&vs->lock);
+	wake_up(&vs->wait);
+	send_sig(SIGKILL, vs->thread, 1);
+	kthread_stop(vs->thread);
+	put_task_struct(vs->thread);
+	kvp_transport_unregister(&vs->transport);
+	kfree(vs);
+}
+
+module_init(kvp_vsock_init);
+module_exit(kvp_vsock_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vsock transport for the Hyper-V KVP exchange engine");
+MODULE_AUTHOR("The kvp developers");
+MODULE_SOFTDEP("pre: kvp");

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvpd: the guest KVP daemon.  Registers with kvp.ko over generic netlink
+ * and answers host requests from the pool files, or, for pool 2, from the
+ * guest's intrinsic items.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ic.h"
+#include "intrinsic.h"
+#include "log.h"
+#include "msg.h"
+#include "nl.h"
+#include "pool.h"
+
+/* How often an idle daemon checks that it is still the registered one. */
+#define KVPD_CHECK_MS		2000
+#define KVPD_RETRY_MS		1000
+
+struct kvpd {
+	const char *pool_dir;
+	struct kvp_pool *pools[KVP_POOL_COUNT];
+	struct kvp_nl *nl;
+	char key[KVP_POOL_KEY];
+	char value[KVP_POOL_VALUE];
+};
+
+static volatile sig_atomic_t kvpd_stop;
+
+static void kvpd_on_signal(int sig)
+{
+	(void)sig;
+	kvpd_stop = 1;
+}
+
+/* Missing key or index past the end: the host's "no more items". */
+static uint32_t kvpd_status(int err)
+{
+	if (!err)
+		return KVP_S_OK;
+	return err == -ENOENT ? KVP_S_CONT : KVP_E_FAIL;
+}
+
+static int kvpd_lookup(struct kvpd *d, const struct kvp_nl_request *req)
+{
+	struct kvp_pool *pool = d->pools[req->pool];
+
+	switch (req->op) {
+	case KVP_OP_GET:
+		if (req->pool == KVP_POOL_AUTO)
+			return kvp_intrinsic_get(req->key, d->value);
+		return kvp_pool_get(pool, req->key, d->value);
+	case KVP_OP_ENUMERATE:
+		if (req->pool == KVP_POOL_AUTO)
+			return kvp_intrinsic_enumerate(req->index, d->key,
+						       d->value);
+		return kvp_pool_enumerate(pool, req->index, d->key, d->value);
+	case KVP_OP_SET:
+		return kvp_pool_set(pool, req->key, req->value);
+	case KVP_OP_DELETE:
+		return kvp_pool_delete(pool, req->key);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static void kvpd_on_request(struct kvp_nl *nl, const struct kvp_nl_request *req,
+			    void *arg)
+{
+	struct kvpd *d = arg;
+	const char *key = NULL, *value = NULL;
+	uint32_t status;
+	int err;
+
+	if (req->pool >= KVP_POOL_COUNT) {
+		err = -EINVAL;
+	} else {
+		err = kvpd_lookup(d, req);
+		if (err && err != -ENOENT)
+			kvp_warn("op %u on pool %u (key '%s'): %s", req->op,
+				 req->pool, req->key, strerror(-err));
+	}
+	status = kvpd_status(err);
+	if (status == KVP_S_OK && req->op == KVP_OP_ENUMERATE)
+		key = d->key;
+	if (status == KVP_S_OK &&
+	    (req->op == KVP_OP_ENUMERATE || req->op == KVP_OP_GET))
+		value = d->value;
+	kvp_dbg("request %u: op %u pool %u index %u key '%s' -> 0x%08x",
+		req->id, req->op, req->pool, req->index, req->key, status);
+	err = kvp_nl_reply(nl, req->id, status, key, value);
+	if (err)
+		kvp_warn("cannot reply to request %u: %s", req->id,
+			 strerror(-err));
+}
+
+static int kvpd_open_pools(struct kvpd *d)
+{
+	int i, err;
+
+	for (i = 0; i < KVP_POOL_COUNT; i++) {
+		err = kvp_pool_open(&d->pools[i], d->pool_dir, i,
+				    KVP_POOL_WRITE);
+		if (err) {
+			kvp_err("cannot open pool %d in %s: %s", i,
+				d->pool_dir, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Connects and registers, waiting for the module if it is not loaded yet.
+ * Returns 0, or a negative errno for what waiting cannot fix.
+ */
+static int kvpd_register(struct kvpd *d)
+{
+	bool told = false;
+	int err;
+
+	while (!kvpd_stop) {
+		kvp_nl_close(d->nl);
+		d->nl = NULL;
+		err = kvp_nl_open(&d->nl);
+		if (!err)
+			err = kvp_nl_register(d->nl, kvpd_on_request, d);
+		if (!err) {
+			kvp_info("registered with the kvp module");
+			return 0;
+		}
+		if (err == -EBUSY) {
+			kvp_err("another KVP daemon is registered");
+			return err;
+		}
+		if (err == -EPERM || err == -EACCES) {
+			kvp_err("registering needs CAP_NET_ADMIN");
+			return err;
+		}
+		if (!told)
+			kvp_info("waiting for the kvp module (%s)",
+				 strerror(-err));
+		told = true;
+		poll(NULL, 0, KVPD_RETRY_MS);
+	}
+	return -EINTR;
+}
+
+/* Still us?  The module may have been reloaded under us. */
+static bool kvpd_registered(struct kvpd *d)
+{
+	struct kvp_nl_status status;
+
+	return !kvp_nl_status(d->nl, &status) &&
+	       status.daemon_pid == (uint32_t)getpid();
+}
+
+static int kvpd_run(struct kvpd *d)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int err, n;
+
+	err = kvpd_register(d);
+	while (!err && !kvpd_stop) {
+		pfd.fd = kvp_nl_fd(d->nl);
+		n = poll(&pfd, 1, KVPD_CHECK_MS);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			err = kvp_nl_receive(d->nl);
+		if (err || (n == 0 && !kvpd_registered(d))) {
+			kvp_warn("lost the kvp module; registering again");
+			err = kvpd_register(d);
+		}
+	}
+	return kvpd_stop ? 0 : err;
+}
+
+static void kvpd_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvpd [-n] [-d] [--pool-dir DIR]\n"
+		"  -n, --no-daemon   stay in the foreground, log to stderr\n"
+		"  -d, --debug       log every request\n"
+		"      --pool-dir    pool file directory (default %s)\n",
+		KVP_POOL_DIR);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "no-daemon", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "pool-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kvpd d = { .pool_dir = KVP_POOL_DIR };
+	struct sigaction sa = { .sa_handler = kvpd_on_signal };
+	bool foreground = false, debug = false;
+	int c, i, err;
+
+	while ((c = getopt_long(argc, argv, "ndh", options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			foreground = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'p':
+			d.pool_dir = optarg;
+			break;
+		case 'h':
+			kvpd_usage(stdout);
+			return 0;
+		default:
+			kvpd_usage(stderr);
+			return 2;
+		}
+	}
+	kvp_log_init("kvpd", !foreground, debug);
+	if (!foreground && daemon(0, 0)) {
+		kvp_err("cannot daemonize: %s", strerror(errno));
+		return 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	kvp_intrinsic_init();
+	err = kvpd_open_pools(&d);
+	if (!err)
+		err = kvpd_run(&d);
+	kvp_nl_close(d.nl);
+	for (i = 0; i < KVP_POOL_COUNT; i++)
+		kvp_pool_close(d.pools[i]);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "kvp" generic-netlink client.  Requests from the kernel can arrive at
+ * any time once a daemon is registered, even before the kernel acknowledges
+ * the registration itself, so every receive path hands them to the daemon's
+ * handler; kernel errors are matched to the message they answer by sequence
+ * number and kept as plain errno values.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "nl.h"
+
+struct kvp_nl {
+	struct nl_sock *sock;
+	struct nl_cb *cb;
+	int family;
+	kvp_nl_request_fn on_request;
+	void *on_request_arg;
+	/* The transaction in progress. */
+	unsigned int seq;
+	bool done;
+	int err;
+	struct kvp_nl_status *status;
+};
+
+const char *const kvp_nl_stat_names[KVP_NL_NR_STATS] = {
+	"requests", "failures", "timeouts", "malformed", "late_replies",
+	"negotiations", "truncated",
+};
+
+static const int kvp_nl_stat_attrs[KVP_NL_NR_STATS] = {
+	KVP_A_STAT_REQUESTS, KVP_A_STAT_FAILURES, KVP_A_STAT_TIMEOUTS,
+	KVP_A_STAT_MALFORMED, KVP_A_STAT_LATE_REPLIES,
+	KVP_A_STAT_NEGOTIATIONS, KVP_A_STAT_TRUNCATED,
+};
+
+const char *kvp_nl_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[KVP_STATE_NO_TRANSPORT] = "no-transport",
+		[KVP_STATE_CONNECTING] = "connecting",
+		[KVP_STATE_CONNECTED] = "connected",
+		[KVP_STATE_NEGOTIATED] = "negotiated",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] :
+							  "unknown";
+}
+
+static uint32_t kvp_nl_u32(struct nlattr **attrs, int attr)
+{
+	return attrs[attr] ? nla_get_u32(attrs[attr]) : 0;
+}
+
+static const char *kvp_nl_str(struct nlattr **attrs, int attr)
+{
+	return attrs[attr] ? nla_get_string(attrs[attr]) : "";
+}
+
+static void kvp_nl_parse_status(struct nlattr **attrs,
+				struct kvp_nl_status *st)
+{
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->state = kvp_nl_u32(attrs, KVP_A_STATE);
+	snprintf(st->transport, sizeof(st->transport), "%s",
+		 kvp_nl_str(attrs, KVP_A_TRANSPORT));
+	st->negotiated = attrs[KVP_A_FW_VERSION] != NULL;
+	st->fw_version = kvp_nl_u32(attrs, KVP_A_FW_VERSION);
+	st->msg_version = kvp_nl_u32(attrs, KVP_A_MSG_VERSION);
+	st->daemon_pid = kvp_nl_u32(attrs, KVP_A_DAEMON_PID);
+	st->pending = kvp_nl_u32(attrs, KVP_A_PENDING);
+	st->daemon_wait_ms = kvp_nl_u32(attrs, KVP_A_DAEMON_WAIT_MS);
+	st->request_timeout_ms = kvp_nl_u32(attrs, KVP_A_REQUEST_TIMEOUT_MS);
+	for (i = 0; i < KVP_NL_NR_STATS; i++)
+		if (attrs[kvp_nl_stat_attrs[i]])
+			st->stats[i] = nla_get_u64(attrs[kvp_nl_stat_attrs[i]]);
+}
+
+static int kvp_nl_valid(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gnlh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *attrs[KVP_A_MAX + 1];
+	struct kvp_nl *nl = arg;
+	struct kvp_nl_request req;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, attrs, KVP_A_MAX, NULL))
+		return NL_SKIP;
+	switch (gnlh->cmd) {
+	case KVP_CMD_GET_STATUS:
+		if (nl->status)
+			kvp_nl_parse_status(attrs, nl->status);
+		break;
+	case KVP_CMD_REQUEST:
+		if (!nl->on_request || !attrs[KVP_A_REQ_ID])
+			break;
+		req.id = nla_get_u32(attrs[KVP_A_REQ_ID]);
+		req.op = kvp_nl_u32(attrs, KVP_A_OP);
+		req.pool = kvp_nl_u32(attrs, KVP_A_POOL);
+		req.index = kvp_nl_u32(attrs, KVP_A_INDEX);
+		req.key = kvp_nl_str(attrs, KVP_A_KEY);
+		req.value = kvp_nl_str(attrs, KVP_A_VALUE);
+		nl->on_request(nl, &req, nl->on_request_arg);
+		break;
+	}
+	return NL_OK;
+}
+
+static int kvp_nl_ack(struct nl_msg *msg, void *arg)
+{
+	struct kvp_nl *nl = arg;
+
+	if (nlmsg_hdr(msg)->nlmsg_seq == nl->seq)
+		nl->done = true;
+	return NL_STOP;
+}
+
+static int kvp_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e,
+			void *arg)
+{
+	struct kvp_nl *nl = arg;
+
+	(void)who;
+	if (e->msg.nlmsg_seq == nl->seq && !nl->done) {
+		nl->err = e->error;
+		nl->done = true;
+	}
+	return NL_SKIP;
+}
+
+int kvp_nl_open(struct kvp_nl **out)
+{
+	struct kvp_nl *nl;
+	int err = -ENOMEM;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->sock = nl_socket_alloc();
+	nl->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nl->sock || !nl->cb)
+		goto fail;
+	err = -EPROTONOSUPPORT;
+	if (genl_connect(nl->sock))
+		goto fail;
+	nl->family = genl_ctrl_resolve(nl->sock, KVP_GENL_NAME);
+	err = -ENOENT;
+	if (nl->family < 0)
+		goto fail;
+	nl_socket_disable_seq_check(nl->sock);
+	nl_socket_disable_auto_ack(nl->sock);
+	nl_cb_set(nl->cb, NL_CB_VALID, NL_CB_CUSTOM, kvp_nl_valid, nl);
+	nl_cb_set(nl->cb, NL_CB_ACK, NL_CB_CUSTOM, kvp_nl_ack, nl);
+	nl_cb_err(nl->cb, NL_CB_CUSTOM, kvp_nl_error, nl);
+	*out = nl;
+	return 0;
+
+fail:
+	kvp_nl_close(nl);
+	return err;
+}
+
+void kvp_nl_close(struct kvp_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_cb_put(nl->cb);
+	nl_socket_free(nl->sock);
+	free(nl);
+}
+
+int kvp_nl_fd(struct kvp_nl *nl)
+{
+	return nl_socket_get_fd(nl->sock);
+}
+
+static struct nl_msg *kvp_nl_msg(struct kvp_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				flags, cmd, KVP_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Sends msg (consumed) and waits for its ack or error. */
+static int kvp_nl_transact(struct kvp_nl *nl, struct nl_msg *msg)
+{
+	int err;
+
+	err = nl_send_auto(nl->sock, msg);
+	nl->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (err < 0)
+		return -EIO;
+	nl->done = false;
+	nl->err = 0;
+	while (!nl->done) {
+		err = nl_recvmsgs(nl->sock, nl->cb);
+		if (err < 0 && !nl->done)
+			return -EIO;
+	}
+	return nl->err;
+}
+
+int kvp_nl_status(struct kvp_nl *nl, struct kvp_nl_status *status)
+{
+	struct nl_msg *msg = kvp_nl_msg(nl, KVP_CMD_GET_STATUS, NLM_F_ACK);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	nl->status = status;
+	err = kvp_nl_transact(nl, msg);
+	nl->status = NULL;
+	return err;
+}
+
+int kvp_nl_register(struct kvp_nl *nl, kvp_nl_request_fn fn, void *arg)
+{
+	struct nl_msg *msg = kvp_nl_msg(nl, KVP_CMD_REGISTER, NLM_F_ACK);
+
+	if (!msg)
+		return -ENOMEM;
+	nl->on_request = fn;
+	nl->on_request_arg = arg;
+	return kvp_nl_transact(nl, msg);
+}
+
+/* Handles whatever the kernel sent: requests go to the handler. */
+int kvp_nl_receive(struct kvp_nl *nl)
+{
+	nl->seq = 0;
+	return nl_recvmsgs(nl->sock, nl->cb) < 0 ? -EIO : 0;
+}
+
+/*
+ * Answers a request.  No ack is asked for: the daemon does not wait on the
+ * kernel, and an error (a reply that came too late) arrives as a message
+ * of its own, which kvp_nl_receive() consumes.
+ */
+int kvp_nl_reply(struct kvp_nl *nl, uint32_t id, uint32_t status,
+		 const char *key, const char *value)
+{
+	struct nl_msg *msg = kvp_nl_msg(nl, KVP_CMD_REPLY, 0);
+	int err = -EMSGSIZE;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, KVP_A_REQ_ID, id) ||
+	    nla_put_u32(msg, KVP_A_STATUS, status) ||
+	    (key && nla_put_string(msg, KVP_A_KEY, key)) ||
+	    (value && nla_put_string(msg, KVP_A_VALUE, value)))
+		goto out;
+	err = nl_send_auto(nl->sock, msg) < 0 ? -EIO : 0;
+out:
+	nlmsg_free(msg);
+	return err;
+}
