@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest channel end to end, in the test VM: this program plays the
+ * host over vsock loopback (kvp_vsock.ko connects to CID 1), and the real
+ * kvp.ko, kvpd and pool files answer it.  Every packet is built and checked
+ * with the protocol code the module runs.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vm_sockets.h>
+
+#include "kselftest_harness.h"
+
+#include "frame.h"
+#include "ic.h"
+#include "msg.h"
+#include "nl.h"
+#include "pool.h"
+
+#define KVPD "/usr/sbin/kvpd"
+#define POOLS "/run/channel-test-pools"
+#define WAIT_MS 5000
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void set_param(const char *name, unsigned int value)
+{
+	sh("echo %u > /sys/module/kvp/parameters/%s", value, name);
+}
+
+static int read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		got += n;
+	}
+	return 0;
+}
+
+static int send_frame(int fd, u16 type, u64 id, const void *payload,
+		      size_t len)
+{
+	struct kvp_frame frame = {
+		.version = KVP_VSOCK_VERSION, .type = type,
+		.length = len, .id = id,
+	};
+	u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
+
+	kvp_frame_build(buf, &frame);
+	memcpy(buf + KVP_VSOCK_HDR_LEN, payload, len);
+	return write(fd, buf, KVP_VSOCK_HDR_LEN + len) ==
+	       (ssize_t)(KVP_VSOCK_HDR_LEN + len) ? 0 : -EIO;
+}
+
+/* Reads one frame; returns its payload length or a negative errno. */
+static int recv_frame(int fd, struct kvp_frame *frame, u8 *payload,
+		      int timeout_ms)
+{
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	int err;
+
+	err = read_full(fd, hdr, sizeof(hdr), timeout_ms);
+	if (err)
+		return err;
+	if (kvp_frame_parse(hdr, frame))
+		return -EPROTO;
+	err = read_full(fd, payload, frame->length, timeout_ms);
+	return err ? err : (int)frame->length;
+}
+
+/* Waits for the guest to connect and greets it.  Returns the socket. */
+static int host_accept(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct kvp_frame frame;
+	u8 buf[64];
+	int fd;
+
+	if (poll(&pfd, 1, 10000) <= 0)
+		return -ETIMEDOUT;
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return -errno;
+	if (recv_frame(fd, &frame, buf, 5000) != 0 ||
+	    frame.type != KVP_VSOCK_HELLO || frame.version < 1 ||
+	    send_frame(fd, KVP_VSOCK_WELCOME, 0, NULL, 0)) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+FIXTURE(channel) {
+	int lfd;
+	int fd;
+	u64 next_id;
+	pid_t kvpd;
+	u8 pkt[KVP_IC_MAX_PACKET];
+};
+
+FIXTURE_SETUP(channel)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = 7000 + getpid() % 20000,
+	};
+
+	self->kvpd = 0;
+	self->next_id = 100;
+	ASSERT_EQ(0, sh("modprobe kvp"));
+	set_param("daemon_wait_ms", 300);
+	set_param("request_timeout_ms", 1000);
+	self->lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, bind(self->lfd, (struct sockaddr *)&addr, sizeof(addr)));
+	ASSERT_EQ(0, listen(self->lfd, 4));
+	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u",
+			addr.svm_port));
+	self->fd = host_accept(self->lfd);
+	ASSERT_GE(self->fd, 0);
+	sh("rm -rf " POOLS);
+}
+
+FIXTURE_TEARDOWN(channel)
+{
+	if (self->kvpd > 0) {
+		kill(self->kvpd, SIGKILL);
+		waitpid(self->kvpd, NULL, 0);
+	}
+	close(self->fd);
+	close(self->lfd);
+	sh("rmmod kvp_vsock; rmmod kvp");
+}
+
+/* Sends one IC packet and returns the reply's length (0: none in time). */
+static int transact(int fd, u64 id, u8 *pkt, size_t len, int timeout_ms)
+{
+	struct kvp_frame frame;
+	int n;
+
+	if (send_frame(fd, KVP_VSOCK_PACKET, id, pkt, len))
+		return -EIO;
+	n = recv_frame(fd, &frame, pkt, timeout_ms);
+	if (n == -ETIMEDOUT)
+		return 0;
+	if (n >= 0 && (frame.type != KVP_VSOCK_PACKET || frame.id != id))
+		return -EPROTO;
+	return n;
+}
+
+/* Waits for the reply to request `id` and returns its IC status. */
+static u32 await_status(int fd, u64 id, u8 *pkt, size_t len)
+{
+	struct kvp_frame frame;
+	struct kvp_ic_hdr hdr;
+	int n = recv_frame(fd, &frame, pkt, WAIT_MS);
+
+	if (n != (int)len || frame.id != id || kvp_ic_parse(pkt, n, &hdr))
+		return 0xdeadbeef;
+	return hdr.status;
+}
+
+static int negotiate(int fd, u64 id, u32 *fw, u32 *msgv)
+{
+	static const u32 fws[] = { KVP_VERSION(1, 0), KVP_VERSION(3, 0) };
+	static const u32 msgs[] = { KVP_VERSION(3, 0), KVP_VERSION(4, 0),
+				    KVP_VERSION(5, 0) };
+	u8 pkt[128];
+	size_t len;
+	int n;
+
+	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), fws, 2, msgs, 3);
+	n = transact(fd, id, pkt, len, WAIT_MS);
+	if (n != (int)len)
+		return -EPROTO;
+	return kvp_ic_parse_negotiate_reply(pkt, n, fw, msgv);
+}
+
+/* A KVP request as Hyper-V sends it: 2580-byte payload for any op. */
+static size_t kvp_request(u8 *pkt, u8 op, u8 pool, const char *key,
+			  const char *value, u32 index)
+{
+	struct kvp_ic_hdr hdr = {
+		.fw_version = KVP_VERSION(3, 0), .type = KVP_IC_TYPE_KVP,
+		.msg_version = KVP_VERSION(4, 0), .size = KVP_MSG_ENUM_LEN,
+		.flags = KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_REQUEST,
+	};
+	struct kvp_msg msg = { .op = op, .pool = pool, .index = index };
+
+	memset(pkt, 0, KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN);
+	kvp_ic_build(pkt, &hdr);
+	msg.key_len = snprintf(msg.key, sizeof(msg.key), "%s", key);
+	msg.value_len = snprintf(msg.value, sizeof(msg.value), "%s", value);
+	kvp_msg_encode(pkt + KVP_ICMSG_HDR_LEN, KVP_MSG_ENUM_LEN, &msg);
+	return KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN;
+}
+
+/* One KVP request; the reply status, its message decoded into *out. */
+static u32 kvp_call(struct _test_data_channel *self, u8 op, u8 pool,
+		    const char *key, const char *value, u32 index,
+		    struct kvp_msg *out)
+{
+	size_t len = kvp_request(self->pkt, op, pool, key, value, index);
+	struct kvp_ic_hdr hdr;
+	int n;
+
+	n = transact(self->fd, self->next_id++, self->pkt, len, WAIT_MS);
+	if (n != (int)len || kvp_ic_parse(self->pkt, n, &hdr) ||
+	    hdr.flags != (KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_RESPONSE))
+		return 0xdeadbeef;
+	if (out && hdr.status == KVP_S_OK &&
+	    kvp_msg_decode(self->pkt + KVP_ICMSG_HDR_LEN, hdr.size, out))
+		return 0xbadc0de;
+	return hdr.status;
+}
+
+static pid_t start_kvpd(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(KVPD, "kvpd", "-n", "--pool-dir", POOLS, NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int status(struct kvp_nl_status *st)
+{
+	struct kvp_nl *nl;
+	int err;
+
+	err = kvp_nl_open(&nl);
+	if (err)
+		return err;
+	err = kvp_nl_status(nl, st);
+	kvp_nl_close(nl);
+	return err;
+}
+
+/* Polls the module until kvpd (or anyone) is registered, or 5 s pass. */
+static bool daemon_registered(void)
+{
+	struct kvp_nl_status st;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (!status(&st) && st.daemon_pid)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+TEST_F(channel, negotiation_answered_without_daemon)
+{
+	struct kvp_nl_status st;
+	u32 fw, msgv;
+
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	EXPECT_EQ(KVP_VERSION(3, 0), fw);
+	EXPECT_EQ(KVP_VERSION(4, 0), msgv);
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
+	EXPECT_STREQ("vsock", st.transport);
+	EXPECT_EQ(KVP_VERSION(3, 0), st.fw_version);
+	EXPECT_EQ(KVP_VERSION(4, 0), st.msg_version);
+	EXPECT_EQ(0, st.daemon_pid);
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_NEGOTIATIONS]);
+}
+
+TEST_F(channel, request_without_daemon_fails_after_wait)
+{
+	struct kvp_nl_status st;
+	u32 fw, msgv;
+
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	EXPECT_EQ(KVP_E_FAIL, kvp_call(self, KVP_OP_SET, 0, "k", "v", 0,
+				       NULL));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
+	EXPECT_EQ(0, st.pending);
+}
+
+TEST_F(channel, request_waits_for_a_late_daemon)
+{
+	char value[KVP_POOL_VALUE];
+	struct kvp_pool *pool;
+	u32 fw, msgv;
+	size_t len;
+
+	set_param("daemon_wait_ms", 8000);
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	len = kvp_request(self->pkt, KVP_OP_SET, 0, "early", "bird", 0);
+	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 5, self->pkt,
+				len));
+	usleep(200000);
+	self->kvpd = start_kvpd();
+	ASSERT_GT(self->kvpd, 0);
+	ASSERT_EQ(KVP_S_OK, await_status(self->fd, 5, self->pkt, len));
+	ASSERT_EQ(0, kvp_pool_open(&pool, POOLS, 0, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_get(pool, "early", value));
+	EXPECT_STREQ("bird", value);
+	kvp_pool_close(pool);
+}
+
+TEST_F(channel, every_operation_through_kvpd)
+{
+	static const char *const intrinsic[] = {
+		"FullyQualifiedDomainName", "IntegrationServicesVersion",
+		"NetworkAddressIPv4", "NetworkAddressIPv6", "OSBuildNumber",
+		"OSName", "OSMajorVersion", "OSMinorVersion", "OSVersion",
+		"ProcessorArchitecture",
+	};
+	struct kvp_msg out;
+	u32 fw, msgv, i;
+
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+
+	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 0, "Grüße", "wörld 😀",
+				     0, NULL));
+	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 0, "second", "2", 0,
+				     NULL));
+	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 0,
+				     &out));
+	EXPECT_STREQ("Grüße", out.key);
+	EXPECT_STREQ("wörld 😀", out.value);
+	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 1,
+				     &out));
+	EXPECT_STREQ("second", out.key);
+	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 2,
+				       NULL));
+	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_GET, 0, "second", "", 0,
+				     &out));
+	EXPECT_STREQ("2", out.value);
+	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_GET, 0, "nope", "", 0,
+				       NULL));
+	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_DELETE, 0, "Grüße", "", 0,
+				     NULL));
+	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_DELETE, 0, "Grüße", "",
+				       0, NULL));
+	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 0,
+				     &out));
+	EXPECT_STREQ("second", out.key);
+
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE,
+					     KVP_POOL_AUTO, "", "", i, &out));
+		EXPECT_STREQ(intrinsic[i], out.key);
+	}
+	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO,
+				       "", "", 10, NULL));
+}
+
+/* A daemon of the test's own: registers, takes requests, never answers. */
+static pid_t silent_daemon(int ready_fd)
+{
+	pid_t pid = fork();
+	struct kvp_nl *nl;
+
+	if (pid)
+		return pid;
+	if (kvp_nl_open(&nl) || kvp_nl_register(nl, NULL, NULL))
+		_exit(1);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+TEST_F(channel, daemon_killed_mid_request)
+{
+	struct kvp_nl_status st;
+	int pipefd[2];
+	u32 fw, msgv;
+	size_t len;
+	pid_t pid;
+	char c;
+
+	set_param("request_timeout_ms", 60000);
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = silent_daemon(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	len = kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
+	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 9, self->pkt,
+				len));
+	usleep(200000);
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(1, st.pending);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* Failed when the daemon's socket closed, not after 60 s. */
+	EXPECT_EQ(KVP_E_FAIL, await_status(self->fd, 9, self->pkt, len));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(0, st.daemon_pid);
+
+	/* The real daemon, stopped with the request and then killed. */
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	kill(self->kvpd, SIGSTOP);
+	len = kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
+	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 10, self->pkt,
+				len));
+	usleep(200000);
+	kill(self->kvpd, SIGKILL);
+	waitpid(self->kvpd, NULL, 0);
+	self->kvpd = 0;
+	EXPECT_EQ(KVP_E_FAIL, await_status(self->fd, 10, self->pkt, len));
+	/* And a new daemon serves the next request. */
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 1, "after", "ok", 0,
+				     NULL));
+}
+
+struct late_ctx {
+	u32 id;
+	int got;
+};
+
+static void remember(struct kvp_nl *nl, const struct kvp_nl_request *req,
+		     void *arg)
+{
+	struct late_ctx *ctx = arg;
+
+	(void)nl;
+	ctx->id = req->id;
+	ctx->got++;
+}
+
+TEST_F(channel, late_reply_is_discarded)
+{
+	struct late_ctx ctx = { 0 };
+	struct kvp_nl_status st;
+	struct kvp_nl *nl;
+	struct pollfd pfd;
+	u32 fw, msgv;
+
+	set_param("request_timeout_ms", 300);
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, kvp_nl_open(&nl));
+	ASSERT_EQ(0, kvp_nl_register(nl, remember, &ctx));
+	/* The request reaches us; we answer too late. */
+	EXPECT_EQ(KVP_E_FAIL, kvp_call(self, KVP_OP_SET, 1, "k", "v", 0,
+				       NULL));
+	pfd.fd = kvp_nl_fd(nl);
+	pfd.events = POLLIN;
+	while (!ctx.got && poll(&pfd, 1, 1000) > 0)
+		kvp_nl_receive(nl);
+	ASSERT_EQ(1, ctx.got);
+	ASSERT_EQ(0, kvp_nl_reply(nl, ctx.id, KVP_S_OK, NULL, NULL));
+	usleep(100000);
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_LATE_REPLIES]);
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
+	EXPECT_EQ(0, st.pending);
+	kvp_nl_close(nl);
+}
+
+TEST_F(channel, malformed_packets_refused)
+{
+	struct kvp_nl_status st;
+	struct kvp_ic_hdr hdr;
+	u32 fw, msgv;
+	size_t len;
+	int n;
+
+	/* Shorter than the IC headers: dropped, no answer. */
+	memset(self->pkt, 0, 20);
+	EXPECT_EQ(0, transact(self->fd, 2, self->pkt, 20, 500));
+	/* An IC type this channel does not carry: dropped. */
+	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	self->pkt[KVP_IC_OFF_TYPE] = 5;
+	EXPECT_EQ(0, transact(self->fd, 3, self->pkt, len, 500));
+	/* icmsgsize larger than the packet: dropped. */
+	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	EXPECT_EQ(0, transact(self->fd, 4, self->pkt, 200, 500));
+	/* A SET whose key size overruns its body: refused with E_FAIL. */
+	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	self->pkt[KVP_IC_OFF_SIZE] = 40;
+	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
+	n = transact(self->fd, 6, self->pkt, len, WAIT_MS);
+	ASSERT_EQ((int)len, n);
+	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
+	EXPECT_EQ(KVP_E_FAIL, hdr.status);
+	/* An ENUMERATE too short to carry its reply: refused. */
+	len = kvp_request(self->pkt, KVP_OP_ENUMERATE, 0, "", "", 0);
+	self->pkt[KVP_IC_OFF_SIZE] = 100;
+	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
+	n = transact(self->fd, 7, self->pkt, len, WAIT_MS);
+	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
+	EXPECT_EQ(KVP_E_FAIL, hdr.status);
+	/* IP info is not handled yet: not supported, not a hang. */
+	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	self->pkt[KVP_ICMSG_HDR_LEN] = KVP_OP_GET_IP_INFO;
+	n = transact(self->fd, 8, self->pkt, len, WAIT_MS);
+	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
+	EXPECT_EQ(KVP_E_NOT_SUPPORTED, hdr.status);
+	/* The channel still works. */
+	ASSERT_EQ(0, negotiate(self->fd, 9, &fw, &msgv));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(5, st.stats[KVP_NL_STAT_MALFORMED]);
+}
+
+TEST_F(channel, garbage_frame_resets_connection)
+{
+	static const u8 garbage[KVP_VSOCK_HDR_LEN] = "this is not a frame!!!";
+	struct kvp_frame frame = {
+		.version = 1, .type = KVP_VSOCK_PACKET,
+		.length = KVP_VSOCK_MAX_PAYLOAD, .id = 1,
+	};
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvp_nl_status st;
+	u8 buf[16];
+	u32 fw, msgv;
+
+	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, garbage,
+					   KVP_VSOCK_HDR_LEN));
+	/* The guest drops the connection ... */
+	EXPECT_EQ(-ECONNRESET, read_full(self->fd, buf, 1, WAIT_MS));
+	close(self->fd);
+	/* ... and comes back. */
+	self->fd = host_accept(self->lfd);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_MALFORMED]);
+
+	/* A frame longer than any IC packet: the same. */
+	kvp_frame_build(hdr, &frame);
+	hdr[KVP_VSOCK_OFF_LENGTH + 2] = 1;
+	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, hdr, sizeof(hdr)));
+	EXPECT_EQ(-ECONNRESET, read_full(self->fd, buf, 1, WAIT_MS));
+}
+
+TEST(unprivileged_netlink_refused)
+{
+	struct kvp_nl_status st;
+	struct kvp_nl *nl;
+	int wstatus;
+	pid_t pid;
+
+	ASSERT_EQ(0, sh("modprobe kvp"));
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (kvp_nl_open(&nl))
+			_exit(11);
+		if (kvp_nl_status(nl, &st))
+			_exit(12);
+		if (kvp_nl_register(nl, NULL, NULL) != -EPERM)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
+	EXPECT_EQ(0, WEXITSTATUS(wstatus));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(0, st.daemon_pid);
+	sh("rmmod kvp");
+}
+
+TEST(one_daemon_at_a_time)
+{
+	struct kvp_nl *first, *second;
+	int i, err = 0;
+
+	ASSERT_EQ(0, sh("modprobe kvp"));
+	ASSERT_EQ(0, kvp_nl_open(&first));
+	ASSERT_EQ(0, kvp_nl_open(&second));
+	ASSERT_EQ(0, kvp_nl_register(first, NULL, NULL));
+	EXPECT_EQ(-EBUSY, kvp_nl_register(second, NULL, NULL));
+	/* Closing the socket ends the registration. */
+	kvp_nl_close(first);
+	for (i = 0; i < 50; i++) {
+		err = kvp_nl_register(second, NULL, NULL);
+		if (err != -EBUSY)
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ(0, err);
+	kvp_nl_close(second);
+	sh("rmmod kvp");
+}
+
+TEST_F(channel, unload_under_traffic)
+{
+	u32 fw, msgv;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	pid = fork();
+	if (pid == 0) {
+		/* Keep requests flowing until the guest goes away. */
+		for (i = 0; ; i++) {
+			size_t len = kvp_request(self->pkt, KVP_OP_ENUMERATE,
+						 KVP_POOL_AUTO, "", "", i % 12);
+
+			if (transact(self->fd, 1000 + i, self->pkt, len,
+				     WAIT_MS) <= 0)
+				_exit(0);
+		}
+	}
+	usleep(500000);
+	EXPECT_EQ(0, sh("rmmod kvp_vsock"));
+	waitpid(pid, NULL, 0);
+	EXPECT_EQ(0, sh("rmmod kvp"));
+	/* Teardown unloads again; reload so that it finds them. */
+	EXPECT_EQ(0, sh("modprobe kvp && modprobe kvp_vsock host_cid=1 port=1"));
+}
+
+TEST_HARNESS_MAIN
