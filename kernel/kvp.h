@@ -28,7 +28,7 @@ struct kvp_stats {
 
 /* The channel: everything below `lock` is protected by it. */
 struct kvp_core {
-	struct mutex lock;
+	struct mutex lock;	/* serializes the channel */
 	struct kvp_transport *transport;
 	bool connected;
 	bool negotiated;

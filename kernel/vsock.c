@@ -235,8 +235,9 @@ static int kvp_vsock_thread(void *data)
 		wait_event_interruptible_timeout(vs->wait,
 						 READ_ONCE(vs->stopping),
 						 msecs_to_jiffies(backoff));
-		backoff = min(backoff * 2, max(kvp_vsock_backoff_max_ms,
-					       (unsigned int)KVP_VSOCK_BACKOFF_MIN_MS));
+		backoff = min(backoff * 2,
+			      max_t(unsigned int, kvp_vsock_backoff_max_ms,
+				    KVP_VSOCK_BACKOFF_MIN_MS));
 	}
 	return 0;
 }

@@ -16,15 +16,15 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #else
-#include <stdint.h>
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 #include <errno.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
 #endif
 
 static inline u16 kvp_get_le16(const u8 *p)

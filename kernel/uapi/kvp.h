@@ -81,6 +81,7 @@ enum kvp_cmd {
 	KVP_CMD_REPLY,
 	__KVP_CMD_MAX,
 };
+
 #define KVP_CMD_MAX (__KVP_CMD_MAX - 1)
 
 enum kvp_attr {
@@ -110,6 +111,7 @@ enum kvp_attr {
 	KVP_A_PAD,
 	__KVP_A_MAX,
 };
+
 #define KVP_A_MAX (__KVP_A_MAX - 1)
 
 enum kvp_state {
