@@ -20,15 +20,12 @@
 
 #include "kselftest_harness.h"
 
-#include "frame.h"
-#include "ic.h"
-#include "msg.h"
+#include "fakehost.h"
 #include "nl.h"
 #include "pool.h"
 
 #define KVPD "/usr/sbin/kvpd"
 #define POOLS "/run/channel-test-pools"
-#define WAIT_MS 5000
 
 static int sh(const char *fmt, ...)
 {
@@ -46,76 +43,6 @@ static void set_param(const char *name, unsigned int value)
 	sh("echo %u > /sys/module/kvp/parameters/%s", value, name);
 }
 
-static int read_full(int fd, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, (char *)buf + got, len - got);
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		got += n;
-	}
-	return 0;
-}
-
-static int send_frame(int fd, u16 type, u64 id, const void *payload,
-		      size_t len)
-{
-	struct kvp_frame frame = {
-		.version = KVP_VSOCK_VERSION, .type = type,
-		.length = len, .id = id,
-	};
-	u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
-
-	kvp_frame_build(buf, &frame);
-	memcpy(buf + KVP_VSOCK_HDR_LEN, payload, len);
-	return write(fd, buf, KVP_VSOCK_HDR_LEN + len) ==
-	       (ssize_t)(KVP_VSOCK_HDR_LEN + len) ? 0 : -EIO;
-}
-
-/* Reads one frame; returns its payload length or a negative errno. */
-static int recv_frame(int fd, struct kvp_frame *frame, u8 *payload,
-		      int timeout_ms)
-{
-	u8 hdr[KVP_VSOCK_HDR_LEN];
-	int err;
-
-	err = read_full(fd, hdr, sizeof(hdr), timeout_ms);
-	if (err)
-		return err;
-	if (kvp_frame_parse(hdr, frame))
-		return -EPROTO;
-	err = read_full(fd, payload, frame->length, timeout_ms);
-	return err ? err : (int)frame->length;
-}
-
-/* Waits for the guest to connect and greets it.  Returns the socket. */
-static int host_accept(int lfd)
-{
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-	struct kvp_frame frame;
-	u8 buf[64];
-	int fd;
-
-	if (poll(&pfd, 1, 10000) <= 0)
-		return -ETIMEDOUT;
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		return -errno;
-	if (recv_frame(fd, &frame, buf, 5000) != 0 ||
-	    frame.type != KVP_VSOCK_HELLO || frame.version < 1 ||
-	    send_frame(fd, KVP_VSOCK_WELCOME, 0, NULL, 0)) {
-		close(fd);
-		return -EPROTO;
-	}
-	return fd;
-}
-
 FIXTURE(channel) {
 	int lfd;
 	int fd;
@@ -126,24 +53,17 @@ FIXTURE(channel) {
 
 FIXTURE_SETUP(channel)
 {
-	struct sockaddr_vm addr = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = 7000 + getpid() % 20000,
-	};
+	unsigned int port = 7000 + getpid() % 20000;
 
 	self->kvpd = 0;
 	self->next_id = 100;
 	ASSERT_EQ(0, sh("modprobe kvp"));
 	set_param("daemon_wait_ms", 300);
 	set_param("request_timeout_ms", 1000);
-	self->lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	self->lfd = fakehost_listen(port);
 	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, bind(self->lfd, (struct sockaddr *)&addr, sizeof(addr)));
-	ASSERT_EQ(0, listen(self->lfd, 4));
-	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u",
-			addr.svm_port));
-	self->fd = host_accept(self->lfd);
+	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	self->fd = fakehost_accept(self->lfd);
 	ASSERT_GE(self->fd, 0);
 	sh("rm -rf " POOLS);
 }
@@ -159,86 +79,12 @@ FIXTURE_TEARDOWN(channel)
 	sh("rmmod kvp_vsock; rmmod kvp");
 }
 
-/* Sends one IC packet and returns the reply's length (0: none in time). */
-static int transact(int fd, u64 id, u8 *pkt, size_t len, int timeout_ms)
+static u32 call(struct _test_data_channel *self, u8 op, u8 pool,
+		const char *key, const char *value, u32 index,
+		struct kvp_msg *out)
 {
-	struct kvp_frame frame;
-	int n;
-
-	if (send_frame(fd, KVP_VSOCK_PACKET, id, pkt, len))
-		return -EIO;
-	n = recv_frame(fd, &frame, pkt, timeout_ms);
-	if (n == -ETIMEDOUT)
-		return 0;
-	if (n >= 0 && (frame.type != KVP_VSOCK_PACKET || frame.id != id))
-		return -EPROTO;
-	return n;
-}
-
-/* Waits for the reply to request `id` and returns its IC status. */
-static u32 await_status(int fd, u64 id, u8 *pkt, size_t len)
-{
-	struct kvp_frame frame;
-	struct kvp_ic_hdr hdr;
-	int n = recv_frame(fd, &frame, pkt, WAIT_MS);
-
-	if (n != (int)len || frame.id != id || kvp_ic_parse(pkt, n, &hdr))
-		return 0xdeadbeef;
-	return hdr.status;
-}
-
-static int negotiate(int fd, u64 id, u32 *fw, u32 *msgv)
-{
-	static const u32 fws[] = { KVP_VERSION(1, 0), KVP_VERSION(3, 0) };
-	static const u32 msgs[] = { KVP_VERSION(3, 0), KVP_VERSION(4, 0),
-				    KVP_VERSION(5, 0) };
-	u8 pkt[128];
-	size_t len;
-	int n;
-
-	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), fws, 2, msgs, 3);
-	n = transact(fd, id, pkt, len, WAIT_MS);
-	if (n != (int)len)
-		return -EPROTO;
-	return kvp_ic_parse_negotiate_reply(pkt, n, fw, msgv);
-}
-
-/* A KVP request as Hyper-V sends it: 2580-byte payload for any op. */
-static size_t kvp_request(u8 *pkt, u8 op, u8 pool, const char *key,
-			  const char *value, u32 index)
-{
-	struct kvp_ic_hdr hdr = {
-		.fw_version = KVP_VERSION(3, 0), .type = KVP_IC_TYPE_KVP,
-		.msg_version = KVP_VERSION(4, 0), .size = KVP_MSG_ENUM_LEN,
-		.flags = KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_REQUEST,
-	};
-	struct kvp_msg msg = { .op = op, .pool = pool, .index = index };
-
-	memset(pkt, 0, KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN);
-	kvp_ic_build(pkt, &hdr);
-	msg.key_len = snprintf(msg.key, sizeof(msg.key), "%s", key);
-	msg.value_len = snprintf(msg.value, sizeof(msg.value), "%s", value);
-	kvp_msg_encode(pkt + KVP_ICMSG_HDR_LEN, KVP_MSG_ENUM_LEN, &msg);
-	return KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN;
-}
-
-/* One KVP request; the reply status, its message decoded into *out. */
-static u32 kvp_call(struct _test_data_channel *self, u8 op, u8 pool,
-		    const char *key, const char *value, u32 index,
-		    struct kvp_msg *out)
-{
-	size_t len = kvp_request(self->pkt, op, pool, key, value, index);
-	struct kvp_ic_hdr hdr;
-	int n;
-
-	n = transact(self->fd, self->next_id++, self->pkt, len, WAIT_MS);
-	if (n != (int)len || kvp_ic_parse(self->pkt, n, &hdr) ||
-	    hdr.flags != (KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_RESPONSE))
-		return 0xdeadbeef;
-	if (out && hdr.status == KVP_S_OK &&
-	    kvp_msg_decode(self->pkt + KVP_ICMSG_HDR_LEN, hdr.size, out))
-		return 0xbadc0de;
-	return hdr.status;
+	return fakehost_kvp_call(self->fd, self->next_id++, self->pkt, op,
+				 pool, key, value, index, out);
 }
 
 static pid_t start_kvpd(void)
@@ -284,7 +130,7 @@ TEST_F(channel, negotiation_answered_without_daemon)
 	struct kvp_nl_status st;
 	u32 fw, msgv;
 
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	EXPECT_EQ(KVP_VERSION(3, 0), fw);
 	EXPECT_EQ(KVP_VERSION(4, 0), msgv);
 	ASSERT_EQ(0, status(&st));
@@ -301,9 +147,8 @@ TEST_F(channel, request_without_daemon_fails_after_wait)
 	struct kvp_nl_status st;
 	u32 fw, msgv;
 
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
-	EXPECT_EQ(KVP_E_FAIL, kvp_call(self, KVP_OP_SET, 0, "k", "v", 0,
-				       NULL));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_SET, 0, "k", "v", 0, NULL));
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
 	EXPECT_EQ(0, st.pending);
@@ -317,14 +162,14 @@ TEST_F(channel, request_waits_for_a_late_daemon)
 	size_t len;
 
 	set_param("daemon_wait_ms", 8000);
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
-	len = kvp_request(self->pkt, KVP_OP_SET, 0, "early", "bird", 0);
-	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 5, self->pkt,
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "early", "bird", 0);
+	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 5, self->pkt,
 				len));
 	usleep(200000);
 	self->kvpd = start_kvpd();
 	ASSERT_GT(self->kvpd, 0);
-	ASSERT_EQ(KVP_S_OK, await_status(self->fd, 5, self->pkt, len));
+	ASSERT_EQ(KVP_S_OK, fakehost_await_status(self->fd, 5, self->pkt, len));
 	ASSERT_EQ(0, kvp_pool_open(&pool, POOLS, 0, KVP_POOL_READ));
 	ASSERT_EQ(0, kvp_pool_get(pool, "early", value));
 	EXPECT_STREQ("bird", value);
@@ -342,43 +187,35 @@ TEST_F(channel, every_operation_through_kvpd)
 	struct kvp_msg out;
 	u32 fw, msgv, i;
 
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(daemon_registered());
 
-	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 0, "Grüße", "wörld 😀",
-				     0, NULL));
-	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 0, "second", "2", 0,
-				     NULL));
-	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 0,
-				     &out));
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "Grüße", "wörld 😀", 0,
+				 NULL));
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "second", "2", 0, NULL));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, 0, "", "", 0, &out));
 	EXPECT_STREQ("Grüße", out.key);
 	EXPECT_STREQ("wörld 😀", out.value);
-	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 1,
-				     &out));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, 0, "", "", 1, &out));
 	EXPECT_STREQ("second", out.key);
-	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 2,
-				       NULL));
-	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_GET, 0, "second", "", 0,
-				     &out));
+	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_ENUMERATE, 0, "", "", 2, NULL));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_GET, 0, "second", "", 0, &out));
 	EXPECT_STREQ("2", out.value);
-	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_GET, 0, "nope", "", 0,
-				       NULL));
-	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_DELETE, 0, "Grüße", "", 0,
-				     NULL));
-	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_DELETE, 0, "Grüße", "",
-				       0, NULL));
-	ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE, 0, "", "", 0,
-				     &out));
+	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_GET, 0, "nope", "", 0, NULL));
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_DELETE, 0, "Grüße", "", 0, NULL));
+	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_DELETE, 0, "Grüße", "", 0,
+				   NULL));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, 0, "", "", 0, &out));
 	EXPECT_STREQ("second", out.key);
 
 	for (i = 0; i < 10; i++) {
-		ASSERT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_ENUMERATE,
-					     KVP_POOL_AUTO, "", "", i, &out));
+		ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO,
+					 "", "", i, &out));
 		EXPECT_STREQ(intrinsic[i], out.key);
 	}
-	EXPECT_EQ(KVP_S_CONT, kvp_call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO,
-				       "", "", 10, NULL));
+	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO, "",
+				   "", 10, NULL));
 }
 
 /* A daemon of the test's own: registers, takes requests, never answers. */
@@ -407,12 +244,12 @@ TEST_F(channel, daemon_killed_mid_request)
 	char c;
 
 	set_param("request_timeout_ms", 60000);
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = silent_daemon(pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
-	len = kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
-	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 9, self->pkt,
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
+	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 9, self->pkt,
 				len));
 	usleep(200000);
 	ASSERT_EQ(0, status(&st));
@@ -420,7 +257,7 @@ TEST_F(channel, daemon_killed_mid_request)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* Failed when the daemon's socket closed, not after 60 s. */
-	EXPECT_EQ(KVP_E_FAIL, await_status(self->fd, 9, self->pkt, len));
+	EXPECT_EQ(KVP_E_FAIL, fakehost_await_status(self->fd, 9, self->pkt, len));
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(0, st.daemon_pid);
 
@@ -428,19 +265,18 @@ TEST_F(channel, daemon_killed_mid_request)
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(daemon_registered());
 	kill(self->kvpd, SIGSTOP);
-	len = kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
-	ASSERT_EQ(0, send_frame(self->fd, KVP_VSOCK_PACKET, 10, self->pkt,
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v", 0);
+	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 10, self->pkt,
 				len));
 	usleep(200000);
 	kill(self->kvpd, SIGKILL);
 	waitpid(self->kvpd, NULL, 0);
 	self->kvpd = 0;
-	EXPECT_EQ(KVP_E_FAIL, await_status(self->fd, 10, self->pkt, len));
+	EXPECT_EQ(KVP_E_FAIL, fakehost_await_status(self->fd, 10, self->pkt, len));
 	/* And a new daemon serves the next request. */
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(daemon_registered());
-	EXPECT_EQ(KVP_S_OK, kvp_call(self, KVP_OP_SET, 1, "after", "ok", 0,
-				     NULL));
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 1, "after", "ok", 0, NULL));
 }
 
 struct late_ctx {
@@ -467,12 +303,11 @@ TEST_F(channel, late_reply_is_discarded)
 	u32 fw, msgv;
 
 	set_param("request_timeout_ms", 300);
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, kvp_nl_open(&nl));
 	ASSERT_EQ(0, kvp_nl_register(nl, remember, &ctx));
 	/* The request reaches us; we answer too late. */
-	EXPECT_EQ(KVP_E_FAIL, kvp_call(self, KVP_OP_SET, 1, "k", "v", 0,
-				       NULL));
+	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_SET, 1, "k", "v", 0, NULL));
 	pfd.fd = kvp_nl_fd(nl);
 	pfd.events = POLLIN;
 	while (!ctx.got && poll(&pfd, 1, 1000) > 0)
@@ -497,37 +332,37 @@ TEST_F(channel, malformed_packets_refused)
 
 	/* Shorter than the IC headers: dropped, no answer. */
 	memset(self->pkt, 0, 20);
-	EXPECT_EQ(0, transact(self->fd, 2, self->pkt, 20, 500));
+	EXPECT_EQ(0, fakehost_transact(self->fd, 2, self->pkt, 20, 500));
 	/* An IC type this channel does not carry: dropped. */
-	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_IC_OFF_TYPE] = 5;
-	EXPECT_EQ(0, transact(self->fd, 3, self->pkt, len, 500));
+	EXPECT_EQ(0, fakehost_transact(self->fd, 3, self->pkt, len, 500));
 	/* icmsgsize larger than the packet: dropped. */
-	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
-	EXPECT_EQ(0, transact(self->fd, 4, self->pkt, 200, 500));
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	EXPECT_EQ(0, fakehost_transact(self->fd, 4, self->pkt, 200, 500));
 	/* A SET whose key size overruns its body: refused with E_FAIL. */
-	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_IC_OFF_SIZE] = 40;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
-	n = transact(self->fd, 6, self->pkt, len, WAIT_MS);
+	n = fakehost_transact(self->fd, 6, self->pkt, len, FAKEHOST_WAIT_MS);
 	ASSERT_EQ((int)len, n);
 	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
 	EXPECT_EQ(KVP_E_FAIL, hdr.status);
 	/* An ENUMERATE too short to carry its reply: refused. */
-	len = kvp_request(self->pkt, KVP_OP_ENUMERATE, 0, "", "", 0);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_ENUMERATE, 0, "", "", 0);
 	self->pkt[KVP_IC_OFF_SIZE] = 100;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
-	n = transact(self->fd, 7, self->pkt, len, WAIT_MS);
+	n = fakehost_transact(self->fd, 7, self->pkt, len, FAKEHOST_WAIT_MS);
 	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
 	EXPECT_EQ(KVP_E_FAIL, hdr.status);
 	/* IP info is not handled yet: not supported, not a hang. */
-	len = kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_ICMSG_HDR_LEN] = KVP_OP_GET_IP_INFO;
-	n = transact(self->fd, 8, self->pkt, len, WAIT_MS);
+	n = fakehost_transact(self->fd, 8, self->pkt, len, FAKEHOST_WAIT_MS);
 	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
 	EXPECT_EQ(KVP_E_NOT_SUPPORTED, hdr.status);
 	/* The channel still works. */
-	ASSERT_EQ(0, negotiate(self->fd, 9, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 9, &fw, &msgv));
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(5, st.stats[KVP_NL_STAT_MALFORMED]);
 }
@@ -547,12 +382,12 @@ TEST_F(channel, garbage_frame_resets_connection)
 	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, garbage,
 					   KVP_VSOCK_HDR_LEN));
 	/* The guest drops the connection ... */
-	EXPECT_EQ(-ECONNRESET, read_full(self->fd, buf, 1, WAIT_MS));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(self->fd, buf, 1, FAKEHOST_WAIT_MS));
 	close(self->fd);
 	/* ... and comes back. */
-	self->fd = host_accept(self->lfd);
+	self->fd = fakehost_accept(self->lfd);
 	ASSERT_GE(self->fd, 0);
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_MALFORMED]);
 
@@ -560,7 +395,7 @@ TEST_F(channel, garbage_frame_resets_connection)
 	kvp_frame_build(hdr, &frame);
 	hdr[KVP_VSOCK_OFF_LENGTH + 2] = 1;
 	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, hdr, sizeof(hdr)));
-	EXPECT_EQ(-ECONNRESET, read_full(self->fd, buf, 1, WAIT_MS));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(self->fd, buf, 1, FAKEHOST_WAIT_MS));
 }
 
 TEST(unprivileged_netlink_refused)
@@ -619,18 +454,18 @@ TEST_F(channel, unload_under_traffic)
 	pid_t pid;
 	int i;
 
-	ASSERT_EQ(0, negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(daemon_registered());
 	pid = fork();
 	if (pid == 0) {
 		/* Keep requests flowing until the guest goes away. */
 		for (i = 0; ; i++) {
-			size_t len = kvp_request(self->pkt, KVP_OP_ENUMERATE,
+			size_t len = fakehost_kvp_request(self->pkt, KVP_OP_ENUMERATE,
 						 KVP_POOL_AUTO, "", "", i % 12);
 
-			if (transact(self->fd, 1000 + i, self->pkt, len,
-				     WAIT_MS) <= 0)
+			if (fakehost_transact(self->fd, 1000 + i, self->pkt, len,
+				     FAKEHOST_WAIT_MS) <= 0)
 				_exit(0);
 		}
 	}
