@@ -43,4 +43,17 @@ int kvpctl_parse_pool(const char *arg);
 int kvpctl_exit_code(int err);
 const char *kvpctl_pool_name(int nr);
 
+/*
+ * pool.c, for list, get, set and delete.  Each says on stderr what went
+ * wrong and returns an exit code, KVPCTL_OK if nothing did.
+ * kvpctl_pool_start() checks the words against the usage line and the
+ * pool argv[1] names, and opens it unless pool is NULL; opening one for
+ * writing refuses a host-owned pool without --force.
+ */
+struct kvp_pool;
+int kvpctl_pool_start(int argc, char **argv, const char *usage, int mode,
+		      struct kvp_pool **pool, int *nr);
+int kvpctl_pool_open(struct kvp_pool **pool, int nr, int mode);
+int kvpctl_pool_report(int err, int nr, const char *key, const char *value);
+
 #endif /* _KVPCTL_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kvpctl.h"
+#include "log.h"
 #include "pool.h"
 
 struct kvpctl_opts kvpctl_opts = {
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	kvp_log_init("kvpctl", 0, 0);
 	while ((c = getopt_long(argc, argv, "+jfh", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':

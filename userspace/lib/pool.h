@@ -10,7 +10,7 @@
  * records it must: cost stays flat as a pool grows.  Format, locking and
  * crash rules: Documentation/pool-files.rst.
  *
- * All functions return 0 or a negative errno:
+ * All functions return 0 (kvp_pool_count(): the count) or a negative errno:
  *   -ENOENT        no such key, or an index past the end
  *   -ENAMETOOLONG  key longer than 511 bytes
  *   -EMSGSIZE      value longer than 2047 bytes
@@ -18,6 +18,12 @@
  *   -EACCES/-EPERM no permission on the file or directory
  *   -EROFS         the pool was opened read-only
  *   other          I/O errors (-EIO, -ENOSPC, ...)
+ *
+ * A pool object keeps the file open, and holds its locks only within a
+ * call.  POSIX locks are per process: do not call into two pool objects
+ * of one file from two threads at once, nor share one across fork().
+ * kvp_pool_open() sets *pool to NULL when it fails; kvp_pool_close(NULL)
+ * does nothing.
  */
 #ifndef _KVP_POOL_H
 #define _KVP_POOL_H
@@ -40,7 +46,8 @@ struct kvp_pool;
 /* What the last reload found wrong; the good records are still served. */
 struct kvp_pool_health {
 	unsigned int records;		/* good records */
-	unsigned int bad_records;	/* skipped: no terminator, bad UTF-8, empty key */
+	unsigned int bad_records;	/* skipped: no terminator, bad UTF-8,
+					 * empty key, repeated key */
 	unsigned int torn_bytes;	/* trailing bytes short of a whole record */
 };
 

@@ -1,0 +1,1070 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pool engine against its file format, other writers (cloud-init's
+ * flock appends, the stock daemon's whole-file rewrites), concurrent
+ * writers, damaged files, kill -9, limits and a full disk; and kvpctl's
+ * pool commands.  Each test gets a fresh directory under /tmp.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "pool.h"
+
+#define REC	KVP_POOL_RECORD
+
+/* A record as cloud-init's struct.pack("512s2048s") makes it. */
+static void record(char *rec, const char *key, const char *value)
+{
+	memset(rec, 0, REC);
+	memcpy(rec, key, strlen(key));
+	memcpy(rec + KVP_POOL_KEY, value, strlen(value));
+}
+
+/* cloud-init's append: O_APPEND under flock(), no fcntl lock. */
+static int append_flock(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	flock(fd, LOCK_EX);
+	ret = write(fd, buf, len) == (ssize_t)len ? 0 : -EIO;
+	flock(fd, LOCK_UN);
+	close(fd);
+	return ret;
+}
+
+/* The stock daemon's write-back: fcntl lock, fopen("w"), all records. */
+static int rewrite_like_daemon(const char *path, const char *recs, int n)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	FILE *f;
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	fcntl(fd, F_SETLKW, &fl);
+	f = fopen(path, "w");
+	ret = f && fwrite(recs, REC, n, f) == (size_t)n ? 0 : -EIO;
+	if (f)
+		fclose(f);
+	close(fd);
+	return ret;
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len) == (ssize_t)len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+static ssize_t read_file(const char *path, void *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* The engine's warnings go to stderr: catch them to count them. */
+struct capture {
+	int saved;
+	FILE *file;
+};
+
+static void capture_start(struct capture *c)
+{
+	fflush(stderr);
+	c->saved = dup(2);
+	c->file = tmpfile();
+	dup2(fileno(c->file), 2);
+}
+
+/* What was caught, passed on to stderr too. */
+static void capture_end(struct capture *c, char *text, size_t size)
+{
+	size_t len;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	rewind(c->file);
+	len = fread(text, 1, size - 1, c->file);
+	text[len] = 0;
+	fputs(text, stderr);
+	fclose(c->file);
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)); text++)
+		n++;
+	return n;
+}
+
+/* Every item by ENUMERATE, "k=v;" each, in index order. */
+static int dump(struct kvp_pool *pool, char *out, size_t size)
+{
+	char key[KVP_POOL_KEY], value[KVP_POOL_VALUE];
+	unsigned int i;
+	size_t len = 0;
+	int ret;
+
+	out[0] = 0;
+	for (i = 0; !(ret = kvp_pool_enumerate(pool, i, key, value)); i++)
+		len += snprintf(out + len, size - len, "%s=%s;", key, value);
+	return ret == -ENOENT ? (int)i : ret;
+}
+
+/* A value of `len` bytes that says which key and round it belongs to. */
+static void make_value(char *value, size_t len, const char *tag, int n)
+{
+	size_t i = snprintf(value, KVP_POOL_VALUE, "%s-%d-", tag, n);
+
+	for (; i < len; i++)
+		value[i] = 'a' + (n + i) % 26;
+	value[len] = 0;
+}
+
+FIXTURE(pool) {
+	char dir[64];
+	char path[96];
+};
+
+FIXTURE_SETUP(pool)
+{
+	strcpy(self->dir, "/tmp/pool_test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/.kvp_pool_1", self->dir);
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(self->dir);
+
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", self->dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(self->dir);
+}
+
+TEST_F(pool, set_get_delete_enumerate)
+{
+	char value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool *pool, *reader;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_count(pool));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "c", "3"));
+	ASSERT_EQ(0, kvp_pool_get(pool, "b", value));
+	ASSERT_STREQ("2", value);
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "x", value));
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;b=2;c=3;", buf);
+
+	/* an update keeps its place */
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "22"));
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;b=22;c=3;", buf);
+	ASSERT_EQ(3 * REC, file_size(self->path));
+
+	/* a delete moves the last record into the hole */
+	ASSERT_EQ(0, kvp_pool_delete(pool, "a"));
+	ASSERT_EQ(-ENOENT, kvp_pool_delete(pool, "a"));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "a", value));
+	ASSERT_EQ(2, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("c=3;b=22;", buf);
+	ASSERT_EQ(2 * REC, file_size(self->path));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "b"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "d", "4"));
+
+	/* a second handle, read-only, sees the same */
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("c=3;d=4;", buf);
+	ASSERT_EQ(-EROFS, kvp_pool_set(reader, "e", "5"));
+	ASSERT_EQ(-EROFS, kvp_pool_delete(reader, "c"));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "c"));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "d"));
+	ASSERT_EQ(0, kvp_pool_count(reader));
+	ASSERT_EQ(0, file_size(self->path));
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, byte_layout)
+{
+	char want[3 * REC], got[3 * REC + 1], value[KVP_POOL_VALUE];
+	char long_value[2001];
+	struct kvp_pool *pool;
+	struct stat st;
+	char dir[128];
+	mode_t mask;
+
+	/* the directory and the file are created for every reader to see */
+	snprintf(dir, sizeof(dir), "%s/sub", self->dir);
+	mask = umask(077);
+	ASSERT_EQ(0, kvp_pool_open(&pool, dir, 3, KVP_POOL_WRITE));
+	umask(mask);
+	ASSERT_EQ(0, stat(dir, &st));
+	ASSERT_EQ(0755, st.st_mode & 07777);
+	snprintf(dir, sizeof(dir), "%s/sub/.kvp_pool_3", self->dir);
+	ASSERT_EQ(0, stat(dir, &st));
+	ASSERT_EQ(0100644, st.st_mode);
+	kvp_pool_close(pool);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/sub", self->dir);
+	rmdir(dir);
+
+	make_value(long_value, 2000, "long", 1);
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(pool, "key1", "value1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "Grüße", "日本語 \U0001F600"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "key3", long_value));
+	record(want, "key1", "value1");
+	record(want + REC, "Grüße", "日本語 \U0001F600");
+	record(want + 2 * REC, "key3", long_value);
+	ASSERT_EQ(3 * REC, read_file(self->path, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+
+	/* a shorter value in place leaves zeros, not the old bytes */
+	ASSERT_EQ(0, kvp_pool_set(pool, "key3", "short"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "key1", ""));
+	record(want, "key1", "");
+	record(want + 2 * REC, "key3", "short");
+	ASSERT_EQ(3 * REC, read_file(self->path, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+	ASSERT_EQ(0, kvp_pool_get(pool, "key1", value));
+	ASSERT_STREQ("", value);
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, cloud_init_appends_are_seen)
+{
+	char rec[3 * REC], value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool *pool, *reader;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(1, kvp_pool_count(reader));
+
+	record(rec, "CLOUD_INIT|1|b", "{\"msg\":\"x\"}");
+	ASSERT_EQ(0, append_flock(self->path, rec, REC));
+	ASSERT_EQ(0, kvp_pool_get(pool, "CLOUD_INIT|1|b", value));
+	ASSERT_STREQ("{\"msg\":\"x\"}", value);
+
+	/* a batch of two, then ours goes after them */
+	record(rec, "c", "3");
+	record(rec + REC, "d", "4");
+	ASSERT_EQ(0, append_flock(self->path, rec, 2 * REC));
+	ASSERT_EQ(0, kvp_pool_set(pool, "e", "5"));
+	ASSERT_EQ(5, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;CLOUD_INIT|1|b={\"msg\":\"x\"};c=3;d=4;e=5;", buf);
+	ASSERT_EQ(5, dump(pool, buf, sizeof(buf)));
+	ASSERT_EQ(5 * REC, file_size(self->path));
+
+	/* cloud-init's truncate once per boot */
+	ASSERT_EQ(0, truncate(self->path, 0));
+	ASSERT_EQ(0, kvp_pool_count(reader));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "a", value));
+	ASSERT_EQ(0, kvp_pool_set(pool, "f", "6"));
+	ASSERT_EQ(REC, file_size(self->path));
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+/*
+ * The stock daemon rewrites the whole file.  Done right after our own
+ * write, in the same clock tick, with the same size: timestamps cannot
+ * tell, so this is the case that needs the change notices.
+ */
+TEST_F(pool, daemon_rewrite_is_seen)
+{
+	char recs[3 * REC], value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool *pool, *reader;
+	int round;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+		ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+		ASSERT_EQ(0, kvp_pool_set(pool, "c", "3"));
+		ASSERT_EQ(3, kvp_pool_count(reader));
+
+		record(recs, "c", "33");
+		record(recs + REC, "a", "11");
+		record(recs + 2 * REC, "x", "99");
+		ASSERT_EQ(0, rewrite_like_daemon(self->path, recs, 3));
+		ASSERT_EQ(0, kvp_pool_get(pool, "x", value));
+		ASSERT_STREQ("99", value);
+		ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "b", value));
+		ASSERT_EQ(3, dump(reader, buf, sizeof(buf)));
+		ASSERT_STREQ("c=33;a=11;x=99;", buf);
+
+		/* and shrinking, with a write of ours right after */
+		ASSERT_EQ(0, rewrite_like_daemon(self->path, recs + REC, 1));
+		ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+		ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+		ASSERT_STREQ("a=11;b=2;", buf);
+		ASSERT_EQ(2 * REC, file_size(self->path));
+
+		/* and growing, records moved */
+		record(recs, "x", "9");
+		record(recs + REC, "b", "2");
+		record(recs + 2 * REC, "a", "1");
+		ASSERT_EQ(0, rewrite_like_daemon(self->path, recs, 3));
+		ASSERT_EQ(3, dump(reader, buf, sizeof(buf)));
+		ASSERT_STREQ("x=9;b=2;a=1;", buf);
+		ASSERT_EQ(0, kvp_pool_delete(pool, "a"));
+		ASSERT_EQ(0, kvp_pool_delete(pool, "b"));
+		ASSERT_EQ(0, kvp_pool_delete(pool, "x"));
+	}
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+/*
+ * Another engine process deletes and re-adds between two looks of ours:
+ * the file grew and its last known slot holds the same key again, but
+ * records moved.  The layout mark says so.
+ */
+TEST_F(pool, moved_records_are_not_taken_for_appends)
+{
+	char value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool *pool, *reader;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "c", "3"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "d", "4"));
+	ASSERT_EQ(4, kvp_pool_count(reader));
+
+	ASSERT_EQ(0, kvp_pool_delete(pool, "d"));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "c"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "x", "5"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "d", "6"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "y", "7"));
+	ASSERT_EQ(0, kvp_pool_get(reader, "x", value));
+	ASSERT_STREQ("5", value);
+	ASSERT_EQ(5, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;b=2;x=5;d=6;y=7;", buf);
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, replaced_or_removed_file)
+{
+	char rec[REC], value[KVP_POOL_VALUE], tmp[128];
+	struct kvp_pool *pool, *reader;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(1, kvp_pool_count(reader));
+
+	snprintf(tmp, sizeof(tmp), "%s/new", self->dir);
+	record(rec, "x", "9");
+	ASSERT_EQ(0, write_file(tmp, rec, REC));
+	ASSERT_EQ(0, rename(tmp, self->path));
+	ASSERT_EQ(0, kvp_pool_get(reader, "x", value));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(reader, "a", value));
+	ASSERT_EQ(0, kvp_pool_set(pool, "y", "8"));
+	ASSERT_EQ(2 * REC, file_size(self->path));
+	ASSERT_EQ(2, kvp_pool_count(reader));
+
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, kvp_pool_count(reader));
+	ASSERT_EQ(0, kvp_pool_count(pool));
+	ASSERT_EQ(0, kvp_pool_set(pool, "z", "7"));
+	ASSERT_EQ(REC, file_size(self->path));
+	ASSERT_EQ(0, kvp_pool_get(reader, "z", value));
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, missing_file_reads_empty)
+{
+	struct kvp_pool_health health = { 1, 1, 1 };
+	char key[KVP_POOL_KEY], value[KVP_POOL_VALUE], dir[128];
+	struct kvp_pool *pool, *reader;
+
+	snprintf(dir, sizeof(dir), "%s/none", self->dir);
+	ASSERT_EQ(0, kvp_pool_open(&reader, dir, 4, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_count(reader));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(reader, "a", value));
+	ASSERT_EQ(-ENOENT, kvp_pool_enumerate(reader, 0, key, value));
+	ASSERT_EQ(0, kvp_pool_health(reader, &health));
+	ASSERT_EQ(0, health.records + health.bad_records + health.torn_bytes);
+	ASSERT_NE(0, access(dir, F_OK));
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, dir, 4, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_get(reader, "a", value));
+	ASSERT_STREQ("1", value);
+	kvp_pool_close(pool);
+	kvp_pool_close(reader);
+	snprintf(key, sizeof(key), "%s/.kvp_pool_4", dir);
+	unlink(key);
+	rmdir(dir);
+	pool = (struct kvp_pool *)1;
+	ASSERT_EQ(-EINVAL, kvp_pool_open(&pool, self->dir, 5, KVP_POOL_READ));
+	ASSERT_EQ(NULL, pool);
+}
+
+/* Writers in parallel: engine processes and a cloud-init-style appender. */
+TEST_F_TIMEOUT(pool, concurrent_writers, 120)
+{
+	enum { WRITERS = 6, KEYS = 150 };
+	static char file[(WRITERS + 1) * KEYS * REC];
+	char key[64], want[64], value[KVP_POOL_VALUE], rec[REC];
+	int w, k, status, n, records, seen;
+	struct kvp_pool *pool;
+	pid_t pid[WRITERS + 1];
+
+	for (w = 0; w <= WRITERS; w++) {
+		pid[w] = fork();
+		ASSERT_LE(0, pid[w]);
+		if (pid[w])
+			continue;
+		if (w == WRITERS) {
+			for (k = 0; k < KEYS; k++) {
+				snprintf(key, sizeof(key), "ci-%d", k);
+				record(rec, key, key);
+				if (append_flock(self->path, rec, REC))
+					_exit(1);
+			}
+			_exit(0);
+		}
+		if (kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE))
+			_exit(1);
+		for (k = 0; k < KEYS; k++) {
+			snprintf(key, sizeof(key), "w%d-%d", w, k);
+			if (kvp_pool_set(pool, key, "first") ||
+			    kvp_pool_set(pool, key, key))
+				_exit(1);
+			/* every third key goes again: deletes move records */
+			if (k % 3 == 2 && kvp_pool_delete(pool, key))
+				_exit(1);
+		}
+		kvp_pool_close(pool);
+		_exit(0);
+	}
+	for (w = 0; w <= WRITERS; w++) {
+		ASSERT_EQ(pid[w], waitpid(pid[w], &status, 0));
+		ASSERT_EQ(0, status);
+	}
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+	records = KEYS + WRITERS * (KEYS - KEYS / 3);
+	ASSERT_EQ(records, kvp_pool_count(pool));
+	for (w = 0; w <= WRITERS; w++) {
+		for (k = 0; k < KEYS; k++) {
+			if (w == WRITERS)
+				snprintf(key, sizeof(key), "ci-%d", k);
+			else
+				snprintf(key, sizeof(key), "w%d-%d", w, k);
+			if (w < WRITERS && k % 3 == 2) {
+				ASSERT_EQ(-ENOENT, kvp_pool_get(pool, key, value));
+				continue;
+			}
+			ASSERT_EQ(0, kvp_pool_get(pool, key, value));
+			ASSERT_STREQ(key, value);
+		}
+	}
+	kvp_pool_close(pool);
+
+	/* exactly once on disk, whole records */
+	n = read_file(self->path, file, sizeof(file));
+	ASSERT_EQ(records * REC, n);
+	for (w = 0; w < WRITERS; w++) {
+		for (k = 0; k < KEYS; k += 7) {
+			snprintf(want, sizeof(want), "w%d-%d", w, k);
+			for (seen = 0, n = 0; n < records; n++)
+				seen += !strcmp(file + n * REC, want);
+			ASSERT_EQ(k % 3 == 2 ? 0 : 1, seen);
+		}
+	}
+}
+
+TEST_F(pool, torn_tail)
+{
+	struct kvp_pool_health health;
+	char rec[REC], value[KVP_POOL_VALUE], buf[256], text[4096];
+	struct kvp_pool *pool;
+	struct capture cap;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	record(rec, "c", "3");
+	ASSERT_EQ(0, append_flock(self->path, rec, 1000));
+
+	capture_start(&cap);
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "c", value));
+	capture_end(&cap, text, sizeof(text));
+	ASSERT_EQ(1, count(text, "not a whole record"));
+	ASSERT_EQ(0, kvp_pool_health(pool, &health));
+	ASSERT_EQ(2, health.records);
+	ASSERT_EQ(0, health.bad_records);
+	ASSERT_EQ(1000, health.torn_bytes);
+	ASSERT_EQ(2, dump(pool, buf, sizeof(buf)));
+
+	/* the next append goes over it */
+	ASSERT_EQ(0, kvp_pool_set(pool, "d", "4"));
+	ASSERT_EQ(3 * REC, file_size(self->path));
+	ASSERT_EQ(0, kvp_pool_health(pool, &health));
+	ASSERT_EQ(0, health.torn_bytes);
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;b=2;d=4;", buf);
+
+	/* a delete drops it too */
+	ASSERT_EQ(0, append_flock(self->path, rec, 1000));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "a"));
+	ASSERT_EQ(2 * REC, file_size(self->path));
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, bad_records_are_skipped)
+{
+	enum { N = 8 };
+	struct kvp_pool_health health;
+	char file[N * REC], value[KVP_POOL_VALUE], buf[256], text[4096];
+	struct kvp_pool *pool, *writer;
+	struct capture cap;
+	char needle[32];
+	int i;
+
+	record(file, "a", "1");
+	memset(file + REC, 'k', REC);				/* no key NUL */
+	record(file + 2 * REC, "v", "");
+	memset(file + 2 * REC + KVP_POOL_KEY, 'v', KVP_POOL_VALUE); /* no value NUL */
+	record(file + 3 * REC, "\xff\xfe", "bad key");
+	record(file + 4 * REC, "badvalue", "\xc0\xaf");	/* overlong */
+	record(file + 5 * REC, "", "empty key");
+	record(file + 6 * REC, "b", "2");
+	/* garbage after the terminators is no fault */
+	record(file + 7 * REC, "c", "3");
+	memset(file + 7 * REC + 2, 'x', 100);
+	memset(file + 7 * REC + KVP_POOL_KEY + 2, 0xff, 100);
+	ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+	capture_start(&cap);
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_EQ(0, kvp_pool_get(pool, "b", value));
+	capture_end(&cap, text, sizeof(text));
+	/* each named once: per load, not per operation */
+	ASSERT_EQ(5, count(text, "skipped"));
+	for (i = 1; i <= 5; i++) {
+		snprintf(needle, sizeof(needle), "record %d ", i);
+		ASSERT_EQ(1, count(text, needle));
+	}
+	ASSERT_STREQ("a=1;b=2;c=3;", buf);
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "badvalue", value));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "v", value));
+	ASSERT_EQ(-EINVAL, kvp_pool_get(pool, "\xff\xfe", value));
+	ASSERT_EQ(0, kvp_pool_health(pool, &health));
+	ASSERT_EQ(3, health.records);
+	ASSERT_EQ(5, health.bad_records);
+	ASSERT_EQ(0, health.torn_bytes);
+
+	/* changes around them leave them alone */
+	ASSERT_EQ(0, kvp_pool_open(&writer, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(writer, "d", "4"));
+	ASSERT_EQ(0, kvp_pool_delete(writer, "a"));	/* d moves to 0 */
+	ASSERT_EQ(0, kvp_pool_delete(writer, "c"));	/* last */
+	ASSERT_EQ(0, kvp_pool_delete(writer, "b"));	/* last again */
+	ASSERT_EQ(1, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("d=4;", buf);
+	/* a skipped record moves into the hole: still skipped */
+	ASSERT_EQ(0, kvp_pool_delete(writer, "d"));
+	ASSERT_EQ(0, kvp_pool_count(writer));
+	ASSERT_EQ(0, kvp_pool_set(writer, "e", "5"));
+	ASSERT_EQ(0, kvp_pool_health(writer, &health));
+	ASSERT_EQ(1, health.records);
+	ASSERT_EQ(5, health.bad_records);
+	ASSERT_EQ(6 * REC, file_size(self->path));
+	ASSERT_EQ(1, dump(pool, buf, sizeof(buf)));
+	kvp_pool_close(writer);
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, duplicate_keys_first_wins)
+{
+	char file[4 * REC], value[KVP_POOL_VALUE], buf[256], text[4096];
+	struct kvp_pool *pool;
+	struct capture cap;
+
+	record(file, "a", "1");
+	record(file + REC, "b", "2");
+	record(file + 2 * REC, "a", "3");
+	record(file + 3 * REC, "c", "4");
+	ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	capture_start(&cap);
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	capture_end(&cap, text, sizeof(text));
+	ASSERT_EQ(1, count(text, "record 2 (offset 5120): repeats the key of record 0"));
+	ASSERT_STREQ("1", value);
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;b=2;c=4;", buf);
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "5"));
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	ASSERT_STREQ("5", value);
+	ASSERT_EQ(4 * REC, file_size(self->path));
+	kvp_pool_close(pool);
+}
+
+/*
+ * A DELETE killed between moving the last record and truncating leaves the
+ * moved key twice, the copy at the end intact and the one in the hole
+ * maybe half written.  The end wins; the next write completes the move.
+ */
+TEST_F(pool, crashed_delete_is_completed)
+{
+	char file[4 * REC], want[3 * REC], got[4 * REC];
+	char value[KVP_POOL_VALUE], d[1501], b[2001], buf[4096];
+	struct kvp_pool *pool, *writer;
+	int torn;
+
+	make_value(d, 1500, "d", 1);
+	make_value(b, 2000, "b", 2);
+	for (torn = 0; torn < 2; torn++) {
+		record(file, "a", "1");
+		record(file + REC, "b", b);
+		record(file + 2 * REC, "c", "3");
+		record(file + 3 * REC, "d", d);
+		/* DELETE b: d copied into slot 1, fully or its first page */
+		memcpy(file + REC, file + 3 * REC, torn ? 1536 : REC);
+		ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+
+		ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+		ASSERT_EQ(3, kvp_pool_count(pool));
+		ASSERT_EQ(0, kvp_pool_get(pool, "d", value));
+		ASSERT_STREQ(d, value);
+		ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+		ASSERT_EQ(0, strncmp(buf, "a=1;d=d-1-", 10));
+		ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "b", value));
+		/* readers leave the file alone */
+		ASSERT_EQ(4 * REC, file_size(self->path));
+
+		ASSERT_EQ(0, kvp_pool_open(&writer, self->dir, 1,
+					   KVP_POOL_WRITE));
+		ASSERT_EQ(0, kvp_pool_set(writer, "c", "33"));
+		record(want, "a", "1");
+		record(want + REC, "d", d);
+		record(want + 2 * REC, "c", "33");
+		ASSERT_EQ(3 * REC, read_file(self->path, got, sizeof(got)));
+		ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+		ASSERT_EQ(0, kvp_pool_get(pool, "d", value));
+		ASSERT_STREQ(d, value);
+		kvp_pool_close(writer);
+		kvp_pool_close(pool);
+	}
+}
+
+/* Long values at every position in a page: some updates go in two steps. */
+TEST_F(pool, long_updates_everywhere)
+{
+	char key[16], value[KVP_POOL_VALUE], want[KVP_POOL_VALUE];
+	char rec[REC], got[REC];
+	struct kvp_pool *pool;
+	int i, len, fd;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	for (i = 0; i < 16; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ASSERT_EQ(0, kvp_pool_set(pool, key, "short"));
+	}
+	for (len = 0; len < KVP_POOL_VALUE; len += 211) {
+		for (i = 0; i < 16; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			make_value(want, len, key, len);
+			ASSERT_EQ(0, kvp_pool_set(pool, key, want));
+			ASSERT_EQ(16 * REC, file_size(self->path));
+			record(rec, key, want);
+			fd = open(self->path, O_RDONLY);
+			ASSERT_EQ(REC, pread(fd, got, REC, (off_t)i * REC));
+			close(fd);
+			ASSERT_EQ(0, memcmp(rec, got, REC));
+			ASSERT_EQ(0, kvp_pool_get(pool, key, value));
+			ASSERT_STREQ(want, value);
+		}
+	}
+	kvp_pool_close(pool);
+}
+
+/*
+ * kill -9 at random moments of a writer that sets, updates and deletes.
+ * Everything it acknowledged must be there, the operation in flight may
+ * have happened or not, nothing else may change, and the next write
+ * leaves whole records without leftovers.
+ */
+#define KILL_KEYS	300
+#define KILL_COUNTERS	8
+
+static void kill_value(char *value, int key, int round)
+{
+	make_value(value, (size_t)(round * 37 + key) % 1900, "v", round);
+}
+
+static void kill_writer(const char *dir, int start, int ack)
+{
+	char key[32], value[KVP_POOL_VALUE];
+	struct kvp_pool *pool;
+	int i, ret;
+
+	if (kvp_pool_open(&pool, dir, 1, KVP_POOL_WRITE))
+		_exit(1);
+	for (i = start;; i++) {
+		snprintf(key, sizeof(key), "k%d", i % KILL_KEYS);
+		kill_value(value, i % KILL_KEYS, i);
+		if (kvp_pool_set(pool, key, value))
+			_exit(1);
+		snprintf(key, sizeof(key), "c%d", i % KILL_COUNTERS);
+		make_value(value, 1200 + i % 800, "c", i);
+		if (kvp_pool_set(pool, key, value))
+			_exit(1);
+		if (i % 3 == 0) {
+			snprintf(key, sizeof(key), "k%d", (i + 7) % KILL_KEYS);
+			ret = kvp_pool_delete(pool, key);
+			if (ret && ret != -ENOENT)
+				_exit(1);
+		}
+		if (write(ack, &i, sizeof(i)) != sizeof(i))
+			_exit(1);
+	}
+}
+
+/* Step i was acknowledged: what the pool must hold now. */
+static int kill_acked(int i, int *round_of, int *counter_of)
+{
+	round_of[i % KILL_KEYS] = i;
+	counter_of[i % KILL_COUNTERS] = i;
+	if (i % 3 == 0)
+		round_of[(i + 7) % KILL_KEYS] = -1;
+	return i;
+}
+
+TEST_F_TIMEOUT(pool, kill9_durability, 600)
+{
+	int round_of[KILL_KEYS], counter_of[KILL_COUNTERS];
+	char key[32], value[KVP_POOL_VALUE], want[KVP_POOL_VALUE];
+	int pipefd[2], acked = -1, i, k, round, n, status;
+	struct kvp_pool_health health;
+	struct kvp_pool *pool, *watcher;
+	pid_t pid;
+
+	for (k = 0; k < KILL_KEYS; k++)
+		round_of[k] = -1;
+	for (k = 0; k < KILL_COUNTERS; k++)
+		counter_of[k] = -1;
+	srand(time(NULL));
+	ASSERT_EQ(0, kvp_pool_open(&watcher, self->dir, 1, KVP_POOL_READ));
+	for (round = 0; round < 50; round++) {
+		ASSERT_EQ(0, pipe(pipefd));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(pipefd[0]);
+			kill_writer(self->dir, acked + 1, pipefd[1]);
+		}
+		close(pipefd[1]);
+		/*
+		 * Every other round the clock starts at the first ack, so
+		 * that a slow start (valgrind) still leaves time to work.
+		 */
+		if (round % 2 && read(pipefd[0], &i, sizeof(i)) == sizeof(i))
+			acked = kill_acked(i, round_of, counter_of);
+		usleep(2000 + rand() % 30000);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+		while (read(pipefd[0], &i, sizeof(i)) == sizeof(i))
+			acked = kill_acked(i, round_of, counter_of);
+		close(pipefd[0]);
+
+		/* the step after the last acknowledged one may be half done */
+		i = acked + 1;
+		ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+		for (n = 0; n < 2; n++) {
+			struct kvp_pool *p = n ? watcher : pool;
+
+			for (k = 0; k < KILL_KEYS; k++) {
+				if (k == i % KILL_KEYS ||
+				    (i % 3 == 0 && k == (i + 7) % KILL_KEYS))
+					continue;
+				snprintf(key, sizeof(key), "k%d", k);
+				if (round_of[k] < 0) {
+					ASSERT_EQ(-ENOENT, kvp_pool_get(p, key, value));
+					continue;
+				}
+				ASSERT_EQ(0, kvp_pool_get(p, key, value));
+				kill_value(want, k, round_of[k]);
+				ASSERT_STREQ(want, value);
+			}
+			for (k = 0; k < KILL_COUNTERS; k++) {
+				snprintf(key, sizeof(key), "c%d", k);
+				if (counter_of[k] < 0 || k == i % KILL_COUNTERS)
+					continue;
+				ASSERT_EQ(0, kvp_pool_get(p, key, value));
+				make_value(want, 1200 + counter_of[k] % 800,
+					   "c", counter_of[k]);
+				ASSERT_STREQ(want, value);
+			}
+		}
+		kvp_pool_close(pool);
+
+		/* a write completes what was interrupted */
+		ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+		ASSERT_EQ(0, kvp_pool_set(pool, "check", "1"));
+		ASSERT_EQ(0, kvp_pool_health(pool, &health));
+		ASSERT_EQ(0, health.bad_records);
+		ASSERT_EQ(0, health.torn_bytes);
+		ASSERT_EQ(0, file_size(self->path) % REC);
+		ASSERT_EQ(health.records * REC, file_size(self->path));
+		kvp_pool_close(pool);
+	}
+	TH_LOG("%d operations acknowledged over 50 kills", acked + 1);
+	kvp_pool_close(watcher);
+}
+
+TEST_F(pool, limits)
+{
+	char key[KVP_POOL_KEY + 1], value[KVP_POOL_VALUE + 1];
+	char got[KVP_POOL_VALUE];
+	struct kvp_pool *pool;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	memset(key, 'k', sizeof(key));
+	memset(value, 'v', sizeof(value));
+	key[511] = 0;
+	value[2047] = 0;
+	ASSERT_EQ(0, kvp_pool_set(pool, key, value));
+	ASSERT_EQ(0, kvp_pool_get(pool, key, got));
+	ASSERT_STREQ(value, got);
+	key[511] = 'k';
+	key[512] = 0;
+	ASSERT_EQ(-ENAMETOOLONG, kvp_pool_set(pool, key, "v"));
+	ASSERT_EQ(-ENAMETOOLONG, kvp_pool_get(pool, key, got));
+	ASSERT_EQ(-ENAMETOOLONG, kvp_pool_delete(pool, key));
+	value[2047] = 'v';
+	value[2048] = 0;
+	ASSERT_EQ(-EMSGSIZE, kvp_pool_set(pool, "k", value));
+	ASSERT_EQ(-EINVAL, kvp_pool_set(pool, "", "v"));
+	ASSERT_EQ(-EINVAL, kvp_pool_get(pool, "", got));
+	ASSERT_EQ(-EINVAL, kvp_pool_set(pool, "\xc3", "v"));	/* truncated */
+	ASSERT_EQ(-EINVAL, kvp_pool_set(pool, "k", "\xed\xa0\x80")); /* surrogate */
+	ASSERT_EQ(-EINVAL, kvp_pool_set(pool, "k", "\xf4\x90\x80\x80")); /* > U+10FFFF */
+	ASSERT_EQ(0, kvp_pool_set(pool, "k", "\xf0\x9f\x98\x80"));
+	ASSERT_EQ(2, kvp_pool_count(pool));
+	ASSERT_EQ(2 * REC, file_size(self->path));
+	kvp_pool_close(pool);
+}
+
+/* A full disk, played by RLIMIT_FSIZE: EFBIG, nothing lost, no torn tail. */
+TEST_F(pool, full_disk_loses_nothing)
+{
+	char value[KVP_POOL_VALUE], want[KVP_POOL_VALUE], key[16];
+	struct kvp_pool_health health;
+	struct kvp_pool *pool;
+	struct rlimit rl;
+	int i;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ASSERT_EQ(0, kvp_pool_set(pool, key, key));
+	}
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &rl));
+	rl.rlim_cur = 3 * REC + 1000;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+
+	ASSERT_EQ(-EFBIG, kvp_pool_set(pool, "new", "v"));
+	ASSERT_EQ(3 * REC, file_size(self->path));
+	/* in place needs no room; the two-step update does, and fails whole */
+	ASSERT_EQ(0, kvp_pool_set(pool, "k0", "changed"));
+	make_value(want, 2000, "long", 1);
+	ASSERT_EQ(-EFBIG, kvp_pool_set(pool, "k1", want));
+	ASSERT_EQ(3 * REC, file_size(self->path));
+	ASSERT_EQ(0, kvp_pool_health(pool, &health));
+	ASSERT_EQ(3, health.records);
+	ASSERT_EQ(0, health.bad_records);
+	ASSERT_EQ(0, health.torn_bytes);
+	ASSERT_EQ(0, kvp_pool_get(pool, "k0", value));
+	ASSERT_STREQ("changed", value);
+	ASSERT_EQ(0, kvp_pool_get(pool, "k1", value));
+	ASSERT_STREQ("k1", value);
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "new", value));
+
+	rl.rlim_cur = rl.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+	ASSERT_EQ(0, kvp_pool_set(pool, "k1", want));
+	ASSERT_EQ(0, kvp_pool_set(pool, "new", "v"));
+	ASSERT_EQ(4 * REC, file_size(self->path));
+	kvp_pool_close(pool);
+}
+
+/* kvpctl's pool commands, if it has been built. */
+static const char *kvpctl_path(void)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("KVPCTL");
+	char *slash;
+	ssize_t n;
+
+	if (env)
+		return env;
+	/* selftests/out/native/pool_test -> userspace/kvpctl/kvpctl */
+	n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	if (n > 0) {
+		path[n] = 0;
+		slash = strrchr(path, '/');
+		strcpy(slash, "/../../../userspace/kvpctl/kvpctl");
+		if (!access(path, X_OK))
+			return path;
+	}
+	if (!access("userspace/kvpctl/kvpctl", X_OK))
+		return "userspace/kvpctl/kvpctl";
+	return NULL;
+}
+
+/* Runs kvpctl with args (NULL-terminated); its stdout goes to out. */
+static int kvpctl(const char *dir, bool nobody, char *out, size_t size, ...)
+{
+	const char *argv[16] = { kvpctl_path(), "--pool-dir", dir };
+	int argc = 3, fd[2], status;
+	ssize_t n, len = 0;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, size);
+	while ((argv[argc] = va_arg(ap, const char *)))
+		argc++;
+	va_end(ap);
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		if (nobody && (setgid(65534) || setuid(65534)))
+			_exit(127);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (len < (ssize_t)size - 1 &&
+	       (n = read(fd[0], out + len, size - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(fd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(pool, kvpctl_commands)
+{
+	char out[4096], key[601];
+	const char *d = self->dir;
+
+	if (!kvpctl_path())
+		SKIP(return, "kvpctl not built (set KVPCTL=path)");
+	memset(key, 'k', 600);
+	key[600] = 0;
+
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "set", "1", "k2", "ü", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "get", "guest", "k", NULL));
+	ASSERT_STREQ("v\n", out);
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "-j", "get", "1", "k2", NULL));
+	ASSERT_STREQ("{\"pool\":\"guest\",\"key\":\"k2\",\"value\":\"ü\"}\n", out);
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "list", "guest", NULL));
+	ASSERT_STREQ("guest\tk\tv\nguest\tk2\tü\n", out);
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "-j", "list", "guest", NULL));
+	ASSERT_STREQ("[{\"pool\":\"guest\",\"number\":1,\"items\":[{\"key\":\"k\",\"value\":\"v\"},{\"key\":\"k2\",\"value\":\"ü\"}]}]\n",
+		     out);
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "-j", "list", NULL));
+	ASSERT_TRUE(out == strstr(out, "[{\"pool\":\"external\",\"number\":0,\"items\":[]},{\"pool\":\"guest\""));
+
+	/* host-owned pools */
+	ASSERT_EQ(8, kvpctl(d, false, out, sizeof(out), "set", "external", "k", "v", NULL));
+	ASSERT_EQ(8, kvpctl(d, false, out, sizeof(out), "set", "auto", "k", "v", NULL));
+	ASSERT_EQ(8, kvpctl(d, false, out, sizeof(out), "set", "3", "k", "v", NULL));
+	ASSERT_EQ(8, kvpctl(d, false, out, sizeof(out), "delete", "0", "k", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "set", "auto-internal", "k", "v", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "-f", "set", "external", "k", "v", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "--force", "delete", "external", "k", NULL));
+	ASSERT_EQ(5, kvpctl(d, false, out, sizeof(out), "get", "0", "k", NULL));
+
+	/* errors */
+	ASSERT_EQ(4, kvpctl(d, false, out, sizeof(out), "get", "5", "k", NULL));
+	ASSERT_EQ(4, kvpctl(d, false, out, sizeof(out), "list", "nope", NULL));
+	ASSERT_EQ(3, kvpctl(d, false, out, sizeof(out), "set", "guest", key, "v", NULL));
+	ASSERT_EQ(5, kvpctl(d, false, out, sizeof(out), "get", "guest", "missing", NULL));
+	ASSERT_EQ(5, kvpctl(d, false, out, sizeof(out), "delete", "guest", "missing", NULL));
+	ASSERT_EQ(2, kvpctl(d, false, out, sizeof(out), "get", "guest", NULL));
+	ASSERT_EQ(2, kvpctl(d, false, out, sizeof(out), "set", "guest", "", "v", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "delete", "guest", "k", NULL));
+	ASSERT_EQ(0, kvpctl(d, false, out, sizeof(out), "list", "1", NULL));
+	ASSERT_STREQ("guest\tk2\tü\n", out);
+	if (!geteuid()) {
+		ASSERT_EQ(0, chmod(d, 0755));
+		ASSERT_EQ(6, kvpctl(d, true, out, sizeof(out), "set", "guest", "k", "v", NULL));
+		ASSERT_EQ(0, kvpctl(d, true, out, sizeof(out), "get", "guest", "k2", NULL));
+	}
+}
+
+TEST_HARNESS_MAIN
