@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vsock frame header (kernel/frame.c, uapi/kvp_vsock.h): the exact bytes
+ * kvp_frame_build() writes, and what kvp_frame_parse() accepts and rejects.
+ * Runs the module's own frame.c, compiled for userspace into libkvp.a.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "frame.h"
+#include "kselftest_harness.h"
+
+/* A PACKET frame, version 1, 0x1234 payload bytes, id 0x0102030405060708. */
+static const u8 golden[KVP_VSOCK_HDR_LEN] = {
+	'K', 'V', 'P', 'F',			/* magic 0x4650564b, LE */
+	0x01, 0x00,				/* version 1 */
+	0x03, 0x00,				/* type PACKET */
+	0x34, 0x12, 0x00, 0x00,			/* length 0x1234 */
+	0x00, 0x00, 0x00, 0x00,			/* flags */
+	0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,	/* id */
+};
+
+static const struct kvp_frame golden_frame = {
+	.version = 1,
+	.type = KVP_VSOCK_PACKET,
+	.length = 0x1234,
+	.id = 0x0102030405060708ULL,
+};
+
+TEST(header_is_24_bytes)
+{
+	ASSERT_EQ(24, KVP_VSOCK_HDR_LEN);
+	ASSERT_EQ(KVP_VSOCK_HDR_LEN, KVP_VSOCK_OFF_ID + 8);
+	/* The magic reads "KVPF" in memory. */
+	ASSERT_EQ(0, memcmp(golden, "KVPF", 4));
+}
+
+TEST(build_golden)
+{
+	u8 hdr[KVP_VSOCK_HDR_LEN + 1];
+
+	/* Every byte is written, and none past the header. */
+	memset(hdr, 0xa5, sizeof(hdr));
+	kvp_frame_build(hdr, &golden_frame);
+	ASSERT_EQ(0, memcmp(hdr, golden, KVP_VSOCK_HDR_LEN));
+	ASSERT_EQ(0xa5, hdr[KVP_VSOCK_HDR_LEN]);
+}
+
+TEST(parse_golden)
+{
+	struct kvp_frame f;
+
+	memset(&f, 0xff, sizeof(f));
+	ASSERT_EQ(0, kvp_frame_parse(golden, &f));
+	EXPECT_EQ(1, f.version);
+	EXPECT_EQ(KVP_VSOCK_PACKET, f.type);
+	EXPECT_EQ(0x1234U, f.length);
+	EXPECT_EQ(0x0102030405060708ULL, f.id);
+}
+
+TEST(round_trip)
+{
+	static const struct kvp_frame frames[] = {
+		{ .version = 1, .type = KVP_VSOCK_HELLO },
+		{ .version = 1, .type = KVP_VSOCK_WELCOME },
+		{ .version = 0xffff, .type = 0xffff },
+		{ .version = 1, .type = KVP_VSOCK_PACKET,
+		  .length = KVP_VSOCK_MAX_PAYLOAD, .id = ~0ULL },
+	};
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvp_frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		kvp_frame_build(hdr, &frames[i]);
+		ASSERT_EQ(0, kvp_frame_parse(hdr, &f)) TH_LOG("frame %zu", i);
+		EXPECT_EQ(frames[i].version, f.version);
+		EXPECT_EQ(frames[i].type, f.type);
+		EXPECT_EQ(frames[i].length, f.length);
+		EXPECT_EQ(frames[i].id, f.id);
+	}
+}
+
+TEST(bad_magic)
+{
+	struct kvp_frame f;
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	int i;
+
+	/* Any change in any magic byte is refused. */
+	for (i = 0; i < 4; i++) {
+		memcpy(hdr, golden, sizeof(hdr));
+		hdr[KVP_VSOCK_OFF_MAGIC + i] ^= 0x20;
+		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
+	}
+	/* Big-endian magic too. */
+	memcpy(hdr, golden, sizeof(hdr));
+	memcpy(hdr, "FPVK", 4);
+	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
+}
+
+TEST(nonzero_flags)
+{
+	struct kvp_frame f;
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		memcpy(hdr, golden, sizeof(hdr));
+		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x01;
+		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
+		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x80;
+		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
+	}
+}
+
+TEST(length_limit)
+{
+	struct kvp_frame f = golden_frame;
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+
+	f.length = KVP_VSOCK_MAX_PAYLOAD;
+	kvp_frame_build(hdr, &f);
+	ASSERT_EQ(0, kvp_frame_parse(hdr, &f));
+	ASSERT_EQ(16384U, f.length);
+
+	f.length = KVP_VSOCK_MAX_PAYLOAD + 1;
+	kvp_frame_build(hdr, &f);
+	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
+
+	/* The top bit set: no sign trouble. */
+	kvp_put_le32(hdr + KVP_VSOCK_OFF_LENGTH, 0x80000000U);
+	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
+	kvp_put_le32(hdr + KVP_VSOCK_OFF_LENGTH, 0xffffffffU);
+	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
+}
+
+TEST(version_zero)
+{
+	struct kvp_frame f;
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+
+	memcpy(hdr, golden, sizeof(hdr));
+	hdr[KVP_VSOCK_OFF_VERSION] = 0;
+	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
+
+	/* Versions above ours parse: HELLO carries the peer's highest. */
+	hdr[KVP_VSOCK_OFF_VERSION] = 2;
+	EXPECT_EQ(0, kvp_frame_parse(hdr, &f));
+	EXPECT_EQ(2, f.version);
+}
+
+TEST_HARNESS_MAIN
