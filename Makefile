@@ -10,11 +10,11 @@
 # BUILD holds everything fetched or built for tests (kernel packages, the
 # kselftest headers, the initramfs); it is reused between runs.
 
+# The running kernel's headers by default, as for any out-of-tree module;
+# the test kernel's are in $(BUILD)/env.sh after scripts/fetch.sh.
+KERNELDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 export BUILD
-# After scripts/fetch.sh: KERNELDIR and friends for Debian's 6.1 kernel.
--include $(BUILD)/env.sh
-KERNELDIR ?= /lib/modules/$(shell uname -r)/build
 
 all: modules tools
 
