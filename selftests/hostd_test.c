@@ -1,0 +1,1084 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvp-hostd and `kvpctl host`, end to end, without vsock: the daemon takes
+ * guests on a unix socket (--listen-unix, its testing aid) and a fake guest
+ * built from the module's own protocol code (kvp_frame_*, kvp_ic_*,
+ * kvp_msg_*) answers it.
+ *
+ * Environment: KVP_HOSTD and KVPCTL name the binaries (default: the
+ * userspace build, relative to the current directory, selftests/);
+ * KVP_HOSTD_WRAPPER, e.g. "valgrind -q --leak-check=full --error-exitcode=99",
+ * runs the daemon under that command (default: $KVP_TEST_WRAPPER, which
+ * `make run-native VALGRIND=1` sets), and every test requires the daemon
+ * to exit 0.  KVP_TEST_VERBOSE shows what each kvpctl run printed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "frame.h"
+#include "hostctl.h"
+#include "ic.h"
+#include "msg.h"
+
+#define VM_UUID_IN	"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+#define VM_UUID		"0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"
+#define FIRST_CID	1000
+#define OUT_MAX		16384
+#define WAIT_MS		20000	/* generous: the daemon may run under valgrind */
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+struct hostd {
+	char dir[64];
+	char guest_sock[128];
+	char ctl_sock[128];
+	pid_t pid;
+};
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : def;
+}
+
+static int try_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* argv: the wrapper's words, the daemon, our options, then extra. */
+static void hostd_exec(struct hostd *h, char *const *extra)
+{
+	char *argv[64], *wrapper = strdup(env_or("KVP_HOSTD_WRAPPER",
+						 env_or("KVP_TEST_WRAPPER", "")));
+	char *tok, *save = NULL;
+	int n = 0;
+
+	for (tok = strtok_r(wrapper, " ", &save); tok && n < 16;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n++] = (char *)env_or("KVP_HOSTD",
+				   "../userspace/kvp-hostd/kvp-hostd");
+	argv[n++] = "-f";
+	argv[n++] = "--timeout";
+	argv[n++] = "2";
+	argv[n++] = "--listen-unix";
+	argv[n++] = h->guest_sock;
+	argv[n++] = "--socket";
+	argv[n++] = h->ctl_sock;
+	argv[n++] = "--vm";
+	argv[n++] = "1000=alpha," VM_UUID_IN;
+	while (extra && *extra && n < 62)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* Starts the daemon and waits until its control socket answers. */
+static int hostd_start(struct hostd *h, char *const *extra)
+{
+	int i, fd;
+
+	snprintf(h->dir, sizeof(h->dir), "/tmp/hostd_test.XXXXXX");
+	if (!mkdtemp(h->dir))
+		return -1;
+	snprintf(h->guest_sock, sizeof(h->guest_sock), "%s/guest.sock", h->dir);
+	snprintf(h->ctl_sock, sizeof(h->ctl_sock), "%s/ctl.sock", h->dir);
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0)
+		hostd_exec(h, extra);
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		fd = try_connect(h->ctl_sock);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
+			h->pid = 0;
+			return -1;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Stops the daemon; returns its exit status (0 = clean, and valgrind-clean). */
+static int hostd_stop(struct hostd *h)
+{
+	int status = -1;
+
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		waitpid(h->pid, &status, 0);
+		h->pid = 0;
+	}
+	unlink(h->guest_sock);
+	unlink(h->ctl_sock);
+	rmdir(h->dir);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- the fake guest -------------------------------------------------------- */
+
+#define POOL_MAX	16
+
+struct item {
+	char key[KVP_KEY_BYTES];
+	char value[KVP_VALUE_BYTES];
+};
+
+struct guest {
+	int fd;
+	struct item pools[KVP_POOL_COUNT][POOL_MAX];
+	int count[KVP_POOL_COUNT];
+	u32 fail_status;	/* answer every request with it, if set */
+	int fail_at_index;	/* ENUMERATE: fail from this index, if > 0 */
+	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
+	size_t len;
+	u64 id;
+};
+
+static int guest_send(struct guest *g, u16 type, u64 id, const u8 *p,
+		      size_t len)
+{
+	struct kvp_frame f = { .version = 1, .type = type, .length = len,
+			       .id = id };
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+
+	kvp_frame_build(hdr, &f);
+	if (write(g->fd, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -1;
+	if (len && write(g->fd, p, len) != (ssize_t)len)
+		return -1;
+	return 0;
+}
+
+/* Reads exactly len bytes within WAIT_MS; 0, -ETIMEDOUT or -ECONNRESET. */
+static int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (len) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, buf, len);
+		if (n <= 0)
+			return -ECONNRESET;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Receives one frame into g->pkt; returns its type or a negative errno. */
+static int guest_recv(struct guest *g, int timeout_ms)
+{
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvp_frame f;
+	int err;
+
+	err = read_full(g->fd, hdr, sizeof(hdr), timeout_ms);
+	if (err)
+		return err;
+	if (kvp_frame_parse(hdr, &f))
+		return -EPROTO;
+	err = read_full(g->fd, g->pkt, f.length, timeout_ms);
+	if (err)
+		return err;
+	g->len = f.length;
+	g->id = f.id;
+	return f.type;
+}
+
+/* The daemon closed the connection (and sent nothing first). */
+static bool guest_dropped(struct guest *g)
+{
+	return guest_recv(g, WAIT_MS) == -ECONNRESET;
+}
+
+static int guest_connect(struct guest *g, const struct hostd *h)
+{
+	memset(g, 0, sizeof(*g));
+	g->fd = try_connect(h->guest_sock);
+	return g->fd < 0 ? -1 : 0;
+}
+
+static int guest_hello(struct guest *g)
+{
+	if (guest_send(g, KVP_VSOCK_HELLO, 0, NULL, 0))
+		return -1;
+	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME || g->len != 0)
+		return -1;
+	return 0;
+}
+
+/* Answers NEGOTIATE the way kvp.ko does; returns the chosen versions. */
+static int guest_negotiate(struct guest *g, u32 *fw, u32 *msg)
+{
+	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_PACKET)
+		return -1;
+	if (kvp_ic_negotiate(g->pkt, g->len, fw, msg))
+		return -1;
+	kvp_ic_set_reply(g->pkt, KVP_S_OK);
+	return guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len);
+}
+
+static struct item *store_find(struct guest *g, u8 pool, const char *key)
+{
+	int i;
+
+	for (i = 0; i < g->count[pool]; i++)
+		if (!strcmp(g->pools[pool][i].key, key))
+			return &g->pools[pool][i];
+	return NULL;
+}
+
+/* What the guest does with a request: like kvpd, on an in-memory pool. */
+static u32 store_apply(struct guest *g, struct kvp_msg *m)
+{
+	struct item *it = store_find(g, m->pool, m->key);
+
+	switch (m->op) {
+	case KVP_OP_SET:
+		if (!it && g->count[m->pool] == POOL_MAX)
+			return KVP_E_FAIL;
+		if (!it)
+			it = &g->pools[m->pool][g->count[m->pool]++];
+		strcpy(it->key, m->key);
+		strcpy(it->value, m->value);
+		return KVP_S_OK;
+	case KVP_OP_DELETE:
+		if (!it)
+			return KVP_S_CONT;
+		*it = g->pools[m->pool][--g->count[m->pool]];
+		return KVP_S_OK;
+	case KVP_OP_ENUMERATE:
+		if (g->fail_at_index && (int)m->index >= g->fail_at_index)
+			return KVP_E_FAIL;
+		if ((int)m->index >= g->count[m->pool])
+			return KVP_S_CONT;
+		it = &g->pools[m->pool][m->index];
+		strcpy(m->key, it->key);
+		strcpy(m->value, it->value);
+		m->key_len = strlen(it->key);
+		m->value_len = strlen(it->value);
+		kvp_msg_encode(g->pkt + KVP_ICMSG_HDR_LEN, KVP_MSG_ENUM_LEN, m);
+		return KVP_S_OK;
+	default:
+		return KVP_E_FAIL;
+	}
+}
+
+/*
+ * Receives one KVP request, checks its framing and answers it; returns the
+ * operation, or a negative errno.
+ */
+static int guest_serve(struct guest *g, int timeout_ms)
+{
+	struct kvp_ic_hdr hdr;
+	struct kvp_msg m;
+	u32 status;
+	int type = guest_recv(g, timeout_ms);
+
+	if (type != KVP_VSOCK_PACKET)
+		return type < 0 ? type : -EPROTO;
+	if (kvp_ic_parse(g->pkt, g->len, &hdr) || hdr.type != KVP_IC_TYPE_KVP ||
+	    hdr.flags != (KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_REQUEST) ||
+	    hdr.size != KVP_MSG_ENUM_LEN ||
+	    kvp_msg_decode(g->pkt + KVP_ICMSG_HDR_LEN, hdr.size, &m))
+		return -EPROTO;
+	status = g->fail_status ? g->fail_status : store_apply(g, &m);
+	kvp_ic_set_reply(g->pkt, status);
+	if (guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len))
+		return -EIO;
+	return m.op;
+}
+
+/* Checks a UTF-16LE wire string against ASCII text (NULL: any), byte by byte. */
+static bool wire_str_is(const u8 *sizep, const u8 *str, const char *want)
+{
+	size_t i, n;
+
+	if (!want)
+		return true;
+	n = strlen(want);
+	if (kvp_get_le32(sizep) != 2 * (n + 1))
+		return false;
+	for (i = 0; i < n; i++)
+		if (str[2 * i] != (u8)want[i] || str[2 * i + 1] != 0)
+			return false;
+	return str[2 * n] == 0 && str[2 * n + 1] == 0;
+}
+
+/*
+ * Receives the next pool-3 SET and checks every byte that matters: the IC
+ * header, op and pool, and key and value (unless NULL) as UTF-16LE with
+ * their sizes.
+ */
+static bool guest_expect_item(struct guest *g, const char *key,
+			      const char *value)
+{
+	const u8 *p = g->pkt + KVP_ICMSG_HDR_LEN;
+	struct kvp_ic_hdr hdr;
+	struct kvp_msg m;
+
+	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_PACKET ||
+	    g->len != KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN ||
+	    kvp_ic_parse(g->pkt, g->len, &hdr))
+		return false;
+	if (hdr.type != KVP_IC_TYPE_KVP || hdr.flags != 3 ||
+	    hdr.fw_version != KVP_VERSION(3, 0) ||
+	    hdr.msg_version != KVP_VERSION(4, 0) || hdr.status != 0 ||
+	    hdr.size != KVP_MSG_ENUM_LEN)
+		return false;
+	if (p[0] != KVP_OP_SET || p[1] != KVP_POOL_AUTO_EXTERNAL ||
+	    kvp_get_le32(p + 4) != KVP_REG_SZ ||
+	    !wire_str_is(p + 8, p + 16, key) ||
+	    !wire_str_is(p + 12, p + 528, value) ||
+	    kvp_msg_decode(p, hdr.size, &m))
+		return false;
+	kvp_ic_set_reply(g->pkt, store_apply(g, &m));
+	return !guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len);
+}
+
+static void host_names(char *host, char *shortname, char *fqdn, size_t size)
+{
+	struct addrinfo hints = { .ai_flags = AI_CANONNAME }, *ai;
+
+	gethostname(host, size);
+	snprintf(shortname, size, "%.*s", (int)strcspn(host, "."), host);
+	snprintf(fqdn, size, "%s", host);
+	if (getaddrinfo(host, NULL, &hints, &ai) == 0) {
+		if (ai->ai_canonname && ai->ai_canonname[0])
+			snprintf(fqdn, size, "%s", ai->ai_canonname);
+		freeaddrinfo(ai);
+	}
+}
+
+/* Negotiates and takes the five host items, checking them. */
+static bool guest_take_items(struct guest *g, const char *uuid,
+			     const char *name)
+{
+	char host[256], shortname[256], fqdn[1100];
+	u32 fw, msg;
+
+	host_names(host, shortname, fqdn, sizeof(host));
+	return !guest_negotiate(g, &fw, &msg) &&
+	       fw == KVP_VERSION(3, 0) && msg == KVP_VERSION(4, 0) &&
+	       guest_expect_item(g, "HostName", host) &&
+	       guest_expect_item(g, "PhysicalHostName", shortname) &&
+	       guest_expect_item(g, "PhysicalHostNameFullyQualified", fqdn) &&
+	       guest_expect_item(g, "VirtualMachineId", uuid) &&
+	       guest_expect_item(g, "VirtualMachineName", name);
+}
+
+static bool guest_handshake(struct guest *g, const char *uuid,
+			    const char *name)
+{
+	return !guest_hello(g) && guest_take_items(g, uuid, name);
+}
+
+static bool guest_ready(struct guest *g, const struct hostd *h,
+			const char *uuid, const char *name)
+{
+	return !guest_connect(g, h) && guest_handshake(g, uuid, name);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* ---- kvpctl ------------------------------------------------------------------ */
+
+struct run {
+	int status;
+	char out[OUT_MAX];
+	char err[OUT_MAX];
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < size - 1 && (n = read(fd, buf + have, size - 1 - have)) > 0)
+		have += n;
+	buf[have] = '\0';
+	close(fd);
+}
+
+/*
+ * Runs `kvpctl --socket SOCK WORDS...` until it exits, while g (if not
+ * NULL) answers what the daemon asks.
+ */
+static void kvpctl(struct run *r, const struct hostd *h, struct guest *g,
+		   const char *word, ...)
+{
+	int out[2], err[2], status, n = 0;
+	char *argv[16];
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = (char *)env_or("KVPCTL", "../userspace/kvpctl/kvpctl");
+	argv[n++] = "--socket";
+	argv[n++] = (char *)h->ctl_sock;
+	va_start(ap, word);
+	for (; word && n < 15; word = va_arg(ap, const char *))
+		argv[n++] = (char *)word;
+	va_end(ap);
+	argv[n] = NULL;
+	if (pipe(out) || pipe(err)) {
+		r->status = -1;
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct pollfd pfd = { .fd = g ? g->fd : -1, .events = POLLIN };
+
+		if (poll(&pfd, 1, 5) == 1)
+			guest_serve(g, WAIT_MS);
+	}
+	read_all(out[0], r->out, sizeof(r->out));
+	read_all(err[0], r->err, sizeof(r->err));
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (getenv("KVP_TEST_VERBOSE")) {
+		fprintf(stderr, "# kvpctl");
+		for (n = 3; argv[n]; n++)
+			fprintf(stderr, " %.40s", argv[n]);
+		fprintf(stderr, " -> %d\n%s%s", r->status, r->out, r->err);
+	}
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+FIXTURE(hostd) {
+	struct hostd h;
+	struct guest g;
+	struct run r;
+};
+
+FIXTURE_SETUP(hostd)
+{
+	ASSERT_EQ(0, hostd_start(&self->h, NULL));
+}
+
+FIXTURE_TEARDOWN(hostd)
+{
+	if (self->g.fd > 0)
+		close(self->g.fd);
+	EXPECT_EQ(0, hostd_stop(&self->h));
+}
+
+TEST_F(hostd, control_socket_is_private)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(self->h.ctl_sock, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(0600u, st.st_mode & 07777);
+}
+
+TEST_F(hostd, handshake_pushes_host_items)
+{
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	kvpctl(&self->r, &self->h, NULL, "host", "list", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "CID"));
+	EXPECT_NE(NULL, strstr(self->r.out, "1000   alpha"));
+	EXPECT_NE(NULL, strstr(self->r.out, "ready       3.0  4.0"));
+	EXPECT_NE(NULL, strstr(self->r.out, VM_UUID));
+
+	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_TRUE(starts_with(self->r.out,
+				"[{\"cid\":1000,\"name\":\"alpha\",\"uuid\":\"" VM_UUID
+				"\",\"state\":\"ready\",\"framework\":\"3.0\","
+				"\"message\":\"4.0\",\"connected\":"));
+	EXPECT_NE(NULL, strstr(self->r.out, ",\"done\":5,\"failed\":0}]\n"));
+}
+
+TEST_F(hostd, derived_name_and_uuid)
+{
+	struct guest second;
+	char *uuid;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+	/* The second connection is CID 1001, which has no --vm. */
+	ASSERT_EQ(0, guest_connect(&second, &self->h));
+	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "\"cid\":1001,\"name\":\"vm-1001\",\"uuid\":\""));
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "\"state\":\"hello\",\"connected\":"));
+	uuid = strstr(self->r.out, "\"name\":\"vm-1001\",\"uuid\":\"");
+	ASSERT_NE(NULL, uuid);
+	uuid += strlen("\"name\":\"vm-1001\",\"uuid\":\"");
+	/* Version 5, RFC variant, upper case. */
+	EXPECT_EQ('-', uuid[8]);
+	EXPECT_EQ('5', uuid[14]);
+	EXPECT_NE(NULL, strchr("89AB", uuid[19]));
+	ASSERT_EQ('"', uuid[36]);
+	uuid[36] = '\0';
+	EXPECT_EQ(strlen(uuid), strspn(uuid, "0123456789ABCDEF-"));
+	EXPECT_TRUE(guest_handshake(&second, uuid, "vm-1001"));
+	close(second.fd);
+}
+
+TEST_F(hostd, set_get_enum_delete)
+{
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "external",
+	       "k1", "v1", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_STREQ("", self->r.out);
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "1000", "0", "k2",
+	       "v2 \xc3\xbc\xe2\x82\xac", NULL);
+	ASSERT_EQ(0, self->r.status);
+	ASSERT_EQ(2, self->g.count[0]);
+	EXPECT_STREQ("v2 \xc3\xbc\xe2\x82\xac", self->g.pools[0][1].value);
+
+	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k2",
+	       NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_STREQ("v2 \xc3\xbc\xe2\x82\xac\n", self->r.out);
+	kvpctl(&self->r, &self->h, &self->g, "-j", "host", "get", "alpha", "0",
+	       "k1", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_STREQ("{\"pool\":\"external\",\"key\":\"k1\",\"value\":\"v1\"}\n",
+		     self->r.out);
+
+	kvpctl(&self->r, &self->h, &self->g, "host", "enum", "alpha", "0", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_STREQ("k1\tv1\nk2\tv2 \xc3\xbc\xe2\x82\xac\n", self->r.out);
+	kvpctl(&self->r, &self->h, &self->g, "-j", "host", "enum", "alpha",
+	       "auto-external", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_TRUE(starts_with(self->r.out,
+				"{\"pool\":\"auto-external\",\"number\":3,"
+				"\"items\":[{\"key\":\"HostName\","));
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "{\"key\":\"VirtualMachineName\",\"value\":\"alpha\"}]}\n"));
+
+	kvpctl(&self->r, &self->h, &self->g, "host", "delete", "alpha", "0",
+	       "k1", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_EQ(1, self->g.count[0]);
+	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k1",
+	       NULL);
+	EXPECT_EQ(5, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "no key 'k1'"));
+	kvpctl(&self->r, &self->h, &self->g, "host", "delete", "alpha", "0",
+	       "k1", NULL);
+	EXPECT_EQ(5, self->r.status);
+	kvpctl(&self->r, &self->h, &self->g, "-j", "host", "enum", "alpha",
+	       "guest", NULL);
+	ASSERT_EQ(0, self->r.status);
+	EXPECT_STREQ("{\"pool\":\"guest\",\"number\":1,\"items\":[]}\n",
+		     self->r.out);
+
+	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"done\":15,\"failed\":0"));
+}
+
+TEST_F(hostd, guest_failure_is_reported)
+{
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	self->g.fail_status = KVP_E_FAIL;
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "0x80004005"));
+
+	/* An enumeration failing part way: the items so far, then the error. */
+	self->g.fail_status = 0;
+	self->g.fail_at_index = 2;
+	kvpctl(&self->r, &self->h, &self->g, "host", "enum", "alpha", "3", NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_TRUE(starts_with(self->r.out, "HostName\t"));
+	EXPECT_NE(NULL, strstr(self->r.out, "\nPhysicalHostName\t"));
+	EXPECT_EQ(NULL, strstr(self->r.out, "FullyQualified"));
+	EXPECT_NE(NULL, strstr(self->r.err, "index 2: status 0x80004005"));
+}
+
+TEST_F(hostd, command_line_errors)
+{
+	char key[600], value[2100];
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	kvpctl(&self->r, &self->h, NULL, "host", "get", "alpha", "bogus", "k",
+	       NULL);
+	EXPECT_EQ(4, self->r.status);
+	memset(key, 'k', sizeof(key));
+	key[512] = '\0';
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", key, "v",
+	       NULL);
+	EXPECT_EQ(3, self->r.status);
+	memset(value, 'v', sizeof(value));
+	value[2048] = '\0';
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", "k",
+	       value, NULL);
+	EXPECT_EQ(3, self->r.status);
+	/* 300 bytes fit a pool record but not the wire's 255 UTF-16 units. */
+	key[300] = '\0';
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", key, "v",
+	       NULL);
+	EXPECT_EQ(3, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "255"));
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", "k",
+	       "\xff", NULL);
+	EXPECT_EQ(2, self->r.status);
+	kvpctl(&self->r, &self->h, NULL, "host", "delete", "alpha", "0", "",
+	       NULL);
+	EXPECT_EQ(2, self->r.status);
+	kvpctl(&self->r, &self->h, NULL, "host", "frobnicate", NULL);
+	EXPECT_EQ(2, self->r.status);
+	/* Nothing of that reached the guest. */
+	EXPECT_EQ(-ETIMEDOUT, guest_recv(&self->g, 100));
+}
+
+TEST_F(hostd, unknown_vm)
+{
+	kvpctl(&self->r, &self->h, NULL, "host", "get", "nosuch", "0", "k", NULL);
+	EXPECT_EQ(5, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "no VM 'nosuch' is connected"));
+	kvpctl(&self->r, &self->h, NULL, "host", "enum", "4242", "3", NULL);
+	EXPECT_EQ(5, self->r.status);
+}
+
+TEST_F(hostd, bad_guests_dropped_others_carry_on)
+{
+	static const u8 garbage[KVP_VSOCK_HDR_LEN] = "this is not a frame...";
+	struct guest bad;
+	u32 fw, msg;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	/* Garbage instead of HELLO. */
+	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ((ssize_t)sizeof(garbage),
+		  write(bad.fd, garbage, sizeof(garbage)));
+	EXPECT_TRUE(guest_dropped(&bad));
+	close(bad.fd);
+
+	/* A PACKET before HELLO. */
+	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, 1, garbage, 8));
+	EXPECT_TRUE(guest_dropped(&bad));
+	close(bad.fd);
+
+	/* A reply with the wrong id. */
+	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_hello(&bad));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &fw, &msg));
+	kvp_ic_set_reply(bad.pkt, KVP_S_OK);
+	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id + 7, bad.pkt,
+				bad.len));
+	EXPECT_TRUE(guest_dropped(&bad));
+	close(bad.fd);
+
+	/* A NEGOTIATE reply that is still a request. */
+	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_hello(&bad));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id, bad.pkt,
+				bad.len));
+	EXPECT_TRUE(guest_dropped(&bad));
+	close(bad.fd);
+
+	/* A KVP reply that does not parse as IC. */
+	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_hello(&bad));
+	ASSERT_EQ(0, guest_negotiate(&bad, &fw, &msg));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id, bad.pkt, 20));
+	EXPECT_TRUE(guest_dropped(&bad));
+	close(bad.fd);
+
+	/* The good guest still works, and is the only one left. */
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+	kvpctl(&self->r, &self->h, NULL, "host", "list", NULL);
+	EXPECT_NE(NULL, strstr(self->r.out, "alpha"));
+	EXPECT_EQ(NULL, strstr(self->r.out, "vm-10"));
+}
+
+TEST_F(hostd, unanswered_request_times_out)
+{
+	u8 late[KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN];
+	u64 late_id;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	/* The guest takes the request and sits on it. */
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", "k", "v",
+	       NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "timed out"));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&self->g, 100));
+	ASSERT_EQ(sizeof(late), self->g.len);
+	memcpy(late, self->g.pkt, sizeof(late));
+	late_id = self->g.id;
+
+	/* Still one transaction outstanding: the next one waits, and times out. */
+	kvpctl(&self->r, &self->h, NULL, "host", "delete", "alpha", "0", "k",
+	       NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "busy"));
+	EXPECT_EQ(-ETIMEDOUT, guest_recv(&self->g, 100));
+
+	/* The late answer frees the guest; it is not taken for a newer one. */
+	kvp_ic_set_reply(late, KVP_S_OK);
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_PACKET, late_id, late,
+				sizeof(late)));
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k2",
+	       "v2", NULL);
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_EQ(1, self->g.count[0]);
+	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"done\":6,\"failed\":2"));
+}
+
+TEST_F(hostd, guest_leaving_fails_waiting_client)
+{
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	if (fork() == 0) {
+		/* The guest takes the request, then goes away. */
+		guest_recv(&self->g, WAIT_MS);
+		_exit(0);
+	}
+	close(self->g.fd);
+	self->g.fd = -1;
+	kvpctl(&self->r, &self->h, NULL, "host", "set", "alpha", "0", "k", "v",
+	       NULL);
+	wait(NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "went away: disconnected"));
+	kvpctl(&self->r, &self->h, NULL, "host", "get", "alpha", "0", "k", NULL);
+	EXPECT_EQ(5, self->r.status);
+}
+
+TEST_F(hostd, silent_guests_dropped)
+{
+	struct guest mute, deaf;
+
+	/* One never says HELLO, one never answers NEGOTIATE. */
+	ASSERT_EQ(0, guest_connect(&mute, &self->h));
+	ASSERT_EQ(0, guest_connect(&deaf, &self->h));
+	ASSERT_EQ(0, guest_hello(&deaf));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&deaf, WAIT_MS));
+	EXPECT_TRUE(guest_dropped(&mute));
+	EXPECT_TRUE(guest_dropped(&deaf));
+	close(mute.fd);
+	close(deaf.fd);
+}
+
+TEST_F(hostd, many_guests_at_once)
+{
+	enum { N = 24 };
+	struct guest *many = calloc(N, sizeof(*many));
+	char name[16], *row;
+	int i, ready = 0;
+
+	ASSERT_NE(NULL, many);
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+	/* All connected before any says HELLO: none waits for another. */
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, guest_connect(&many[i], &self->h));
+	for (i = N - 1; i >= 0; i--)
+		ASSERT_EQ(0, guest_hello(&many[i]));
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "vm-%d", FIRST_CID + 1 + i);
+		EXPECT_TRUE(guest_take_items(&many[i], NULL, name));
+	}
+	kvpctl(&self->r, &self->h, &many[N - 1], "host", "set", "vm-1024", "0",
+	       "k", "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_EQ(1, many[N - 1].count[0]);
+	kvpctl(&self->r, &self->h, NULL, "host", "list", NULL);
+	for (row = self->r.out; (row = strstr(row, " ready ")); row++)
+		ready++;
+	EXPECT_EQ(N + 1, ready);
+	for (i = 0; i < N; i++)
+		close(many[i].fd);
+	free(many);
+}
+
+/* Sends raw bytes on a control connection; returns the fd. */
+static int ctl_send(const struct hostd *h, const void *buf, size_t len)
+{
+	int fd = try_connect(h->ctl_sock);
+
+	if (fd >= 0 && write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F(hostd, control_wire_misuse)
+{
+	const char *words[] = { "delete", "alpha", "0", "k", "v" };
+	struct kvp_hostctl_msg m = { .strings = words };
+	unsigned char reply[256], *buf;
+	size_t len;
+	int fd;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+
+	/* Not our magic: refused with USAGE, then closed. */
+	fd = ctl_send(&self->h, "GET / HTTP/1.0\r\n\r\n.....", 24);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, WAIT_MS));
+	EXPECT_EQ(KVP_HOSTCTL_USAGE, kvp_get_le16(reply + KVP_HOSTCTL_OFF_STATUS));
+	close(fd);
+
+	/* An empty key, which kvpctl would have refused itself. */
+	words[3] = "";
+	m.count = 4;
+	buf = kvp_hostctl_encode(&m, &len);
+	ASSERT_NE(NULL, buf);
+	fd = ctl_send(&self->h, buf, len);
+	free(buf);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, WAIT_MS));
+	EXPECT_EQ(KVP_HOSTCTL_USAGE, kvp_get_le16(reply + KVP_HOSTCTL_OFF_STATUS));
+	close(fd);
+
+	/* A client that leaves before its answer: the request still runs. */
+	words[0] = "set";
+	words[3] = "k";
+	m.count = 5;
+	buf = kvp_hostctl_encode(&m, &len);
+	ASSERT_NE(NULL, buf);
+	fd = ctl_send(&self->h, buf, len);
+	free(buf);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(KVP_OP_SET, guest_serve(&self->g, WAIT_MS));
+	EXPECT_EQ(1, self->g.count[0]);
+	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k",
+	       NULL);
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_STREQ("v\n", self->r.out);
+}
+
+TEST(socket_mode_option)
+{
+	char *extra[] = { "--socket-mode", "0640", NULL };
+	struct stat st;
+	struct hostd h;
+
+	ASSERT_EQ(0, hostd_start(&h, extra));
+	EXPECT_EQ(0, stat(h.ctl_sock, &st));
+	EXPECT_EQ(0640u, st.st_mode & 07777);
+	EXPECT_EQ(0, hostd_stop(&h));
+}
+
+TEST(extra_items_and_overrides)
+{
+	char *extra[] = { "--item", "HostName=override", "--item",
+			  "Extra=yes", NULL };
+	char host[256], shortname[256], fqdn[1100];
+	struct hostd h;
+	struct guest g;
+	u32 fw, msg;
+
+	host_names(host, shortname, fqdn, sizeof(host));
+	ASSERT_EQ(0, hostd_start(&h, extra));
+	EXPECT_EQ(0, guest_connect(&g, &h));
+	EXPECT_EQ(0, guest_hello(&g));
+	EXPECT_EQ(0, guest_negotiate(&g, &fw, &msg));
+	EXPECT_TRUE(guest_expect_item(&g, "PhysicalHostName", shortname));
+	EXPECT_TRUE(guest_expect_item(&g, "PhysicalHostNameFullyQualified",
+				      fqdn));
+	EXPECT_TRUE(guest_expect_item(&g, "VirtualMachineId", VM_UUID));
+	EXPECT_TRUE(guest_expect_item(&g, "VirtualMachineName", "alpha"));
+	EXPECT_TRUE(guest_expect_item(&g, "HostName", "override"));
+	EXPECT_TRUE(guest_expect_item(&g, "Extra", "yes"));
+	close(g.fd);
+	EXPECT_EQ(0, hostd_stop(&h));
+}
+
+TEST(bad_options_refused)
+{
+	char *extra[] = { "--vm", "12=", NULL };
+	struct hostd h;
+
+	EXPECT_NE(0, hostd_start(&h, extra));
+	EXPECT_NE(0, hostd_stop(&h));
+}
+
+/* The process whose command line holds word: finds a detached daemon. */
+static pid_t find_process(const char *word)
+{
+	char path[300], cmd[4096];
+	struct dirent *e;
+	pid_t pid = -1;
+	ssize_t n;
+	DIR *dir;
+	int fd;
+
+	dir = opendir("/proc");
+	while (dir && pid < 0 && (e = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd));
+		close(fd);
+		if (n > 0 && memmem(cmd, n, word, strlen(word) + 1))
+			pid = atoi(e->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
+}
+
+/* Without -f: detaches once listening, leaves cleanly on SIGTERM. */
+TEST(detached_daemon_stops_on_sigterm)
+{
+	char dir[] = "/tmp/hostd_test.XXXXXX", guest[64], ctl[64];
+	int status, i;
+	pid_t pid;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(guest, sizeof(guest), "%s/guest.sock", dir);
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
+	pid = fork();
+	if (pid == 0) {
+		execl(env_or("KVP_HOSTD", "../userspace/kvp-hostd/kvp-hostd"),
+		      "kvp-hostd", "--listen-unix", guest, "--socket", ctl,
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* The parent returns once the sockets are there. */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, access(ctl, F_OK));
+	pid = find_process(ctl);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kill(pid, SIGTERM));
+	for (i = 0; i < WAIT_MS / 10 && access(ctl, F_OK) == 0; i++)
+		usleep(10000);
+	EXPECT_NE(0, access(ctl, F_OK));
+	EXPECT_NE(0, access(guest, F_OK));
+	if (access(ctl, F_OK) == 0)
+		kill(pid, SIGKILL);
+	EXPECT_EQ(0, rmdir(dir));
+}
+
+TEST(no_daemon)
+{
+	struct hostd h = { .ctl_sock = "/nonexistent/kvp-hostd.sock" };
+	struct run r;
+
+	kvpctl(&r, &h, NULL, "host", "list", NULL);
+	EXPECT_EQ(9, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "cannot reach kvp-hostd"));
+}
+
+/* The control wire, byte for byte (Documentation/kvp-hostd.rst). */
+TEST(hostctl_wire_bytes)
+{
+	static const unsigned char want[] = {
+		'K', 'V', 'P', 'C', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		4, 0, 0, 0, 13, 0, 0, 0,
+		'g', 'e', 't', 0, 'v', 'm', 0, '3', 0, 'K', 'e', 'y', 0,
+	};
+	const char *words[] = { "get", "vm", "3", "Key" }, *rows[] = {
+		"failed", "a", "1", "b", "" };
+	struct kvp_hostctl_msg m = { .count = 4, .strings = words }, d;
+	unsigned char *buf;
+	size_t len;
+
+	buf = kvp_hostctl_encode(&m, &len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(sizeof(want), len);
+	EXPECT_EQ(0, memcmp(want, buf, len));
+	EXPECT_EQ(0, kvp_hostctl_frame_len(buf, 23, 4096));
+	EXPECT_EQ((long)len, kvp_hostctl_frame_len(buf, 24, 4096));
+	EXPECT_EQ(-EMSGSIZE, kvp_hostctl_frame_len(buf, 24, 30));
+	ASSERT_EQ(0, kvp_hostctl_decode(buf, len, &d));
+	EXPECT_EQ(4u, d.count);
+	EXPECT_STREQ("Key", d.strings[3]);
+	free(d.strings);
+	/* A string without its NUL, or bytes left over, is refused. */
+	buf[len - 1] = 'x';
+	EXPECT_EQ(-EPROTO, kvp_hostctl_decode(buf, len, &d));
+	buf[len - 1] = 0;
+	buf[16] = 3;
+	EXPECT_EQ(-EPROTO, kvp_hostctl_decode(buf, len, &d));
+	buf[0] = 'X';
+	EXPECT_EQ(-EPROTO, kvp_hostctl_frame_len(buf, len, 4096));
+	free(buf);
+
+	/* A reply: status, hresult, columns; message first, then rows. */
+	m = (struct kvp_hostctl_msg){ .status = KVP_HOSTCTL_GUEST,
+				      .hresult = KVP_E_FAIL, .columns = 2,
+				      .count = 5, .strings = rows };
+	buf = kvp_hostctl_encode(&m, &len);
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(8, buf[6]);
+	EXPECT_EQ(0x05, buf[8]);
+	EXPECT_EQ(0x40, buf[9]);
+	EXPECT_EQ(0x00, buf[10]);
+	EXPECT_EQ(0x80, buf[11]);
+	EXPECT_EQ(2, buf[12]);
+	ASSERT_EQ(0, kvp_hostctl_decode(buf, len, &d));
+	EXPECT_EQ(KVP_E_FAIL, d.hresult);
+	EXPECT_STREQ("b", d.strings[3]);
+	free(d.strings);
+	/* Rows must be whole. */
+	buf[12] = 3;
+	EXPECT_EQ(-EPROTO, kvp_hostctl_decode(buf, len, &d));
+	free(buf);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvp-hostd internals.  One concern per file:
+ *   main.c     options, the epoll loop and its timers
+ *   conn.c     non-blocking socket buffers shared by guests and clients
+ *   listen.c   the guest listener (vsock, or a unix socket for tests)
+ *   guest.c    one guest: vsock framing, HELLO/WELCOME, negotiation
+ *   request.c  KVP transactions: the per-guest queue, replies, timeouts
+ *   items.c    --vm/--item configuration and the pool-3 host items
+ *   uuid.c     name-based (version 5) UUIDs for VirtualMachineId
+ *   ctl.c      the control socket that `kvpctl host` talks to
+ * Design and wire: Documentation/kvp-hostd.rst.
+ */
+#ifndef _KVP_HOSTD_H
+#define _KVP_HOSTD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "msg.h"
+#include "ic.h"
+
+#define KVP_HOSTD_NAME_MAX	255	/* bytes of a --vm name */
+#define KVP_HOSTD_UUID_LEN	36
+#define KVP_HOSTD_FIRST_UNIX_CID 1000	/* --listen-unix numbering */
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* main.c */
+struct kvp_watch {
+	int fd;
+	void (*handle)(struct kvp_watch *watch, u32 events);
+};
+
+struct kvp_hostd_opts {
+	unsigned int timeout_ms;	/* per KVP transaction */
+};
+
+extern struct kvp_hostd_opts kvp_hostd_opts;
+
+int kvp_loop_add(struct kvp_watch *watch, u32 events);
+void kvp_loop_mod(struct kvp_watch *watch, u32 events);
+void kvp_loop_del(struct kvp_watch *watch);
+u64 kvp_now_ms(void);
+
+/* conn.c */
+struct kvp_buf {
+	u8 *data;
+	size_t len;
+	size_t cap;
+};
+
+struct kvp_conn {
+	struct kvp_watch watch;
+	struct kvp_buf in;
+	struct kvp_buf out;
+	bool want_in;		/* watch for input */
+	u32 events;		/* what the loop watches now */
+};
+
+int kvp_conn_init(struct kvp_conn *conn, int fd,
+		  void (*handle)(struct kvp_watch *, u32));
+ssize_t kvp_conn_read(struct kvp_conn *conn, size_t max);
+int kvp_conn_send(struct kvp_conn *conn, const void *data, size_t len);
+int kvp_conn_flush(struct kvp_conn *conn);
+void kvp_conn_want_input(struct kvp_conn *conn, bool want);
+void kvp_conn_close(struct kvp_conn *conn);
+void kvp_buf_consume(struct kvp_buf *buf, size_t len);
+
+/* listen.c */
+int kvp_unix_listen(const char *path);
+int kvp_listen_guests_vsock(unsigned int cid, unsigned int port);
+int kvp_listen_guests_unix(const char *path);
+void kvp_listen_close(void);
+
+/* guest.c */
+enum kvp_guest_state {
+	KVP_GUEST_HELLO,	/* waiting for HELLO */
+	KVP_GUEST_NEGOTIATING,	/* NEGOTIATE sent, waiting for the reply */
+	KVP_GUEST_READY,	/* KVP transactions may flow */
+};
+
+struct kvp_req;
+
+struct kvp_guest {
+	struct kvp_conn conn;
+	struct kvp_guest *next;
+	u32 cid;
+	char name[KVP_HOSTD_NAME_MAX + 1];
+	char uuid[KVP_HOSTD_UUID_LEN + 1];
+	enum kvp_guest_state state;
+	u64 deadline;		/* ms, for HELLO and the NEGOTIATE reply */
+	time_t since;		/* wall clock, for `list` */
+	u32 fw_version;
+	u32 msg_version;
+	u64 next_id;		/* vsock frame ids, from 1 */
+	u64 busy_id;		/* the one transaction outstanding, or 0 */
+	struct kvp_req *inflight;	/* its request, if still wanted */
+	struct kvp_req *queue;		/* waiting to be sent, oldest first */
+	struct kvp_req **queue_tail;
+	u64 done;
+	u64 failed;
+	char why[128];		/* the reason it is being dropped */
+};
+
+extern struct kvp_guest *kvp_guests;
+
+void kvp_guest_new(int fd, u32 cid);
+struct kvp_guest *kvp_guest_find(const char *vm);
+const char *kvp_guest_state_name(enum kvp_guest_state state);
+int kvp_guest_fail(struct kvp_guest *guest, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
+		   const u8 *payload, size_t len);
+u64 kvp_guests_deadline(void);
+void kvp_guests_expire(u64 now);
+void kvp_guests_free(void);
+
+/* request.c */
+struct kvp_ctl_client;
+
+struct kvp_strv {
+	char **v;
+	u32 n;
+};
+
+struct kvp_req {
+	struct kvp_req *next;
+	struct kvp_ctl_client *client;	/* NULL: a host item, or abandoned */
+	bool walk;		/* ENUMERATE index 0, 1, ... */
+	char *want;		/* get: walk until this key is found */
+	size_t bytes;		/* of the items walked so far */
+	u64 deadline;		/* ms */
+	struct kvp_msg msg;
+	struct kvp_strv rows;	/* key, value, key, value, ... */
+	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN];
+};
+
+struct kvp_req *kvp_req_new(u8 op, u8 pool, const char *key,
+			    const char *value, int *status);
+void kvp_req_free(struct kvp_req *req);
+void kvp_req_queue(struct kvp_guest *guest, struct kvp_req *req);
+int kvp_req_kick(struct kvp_guest *guest);
+int kvp_req_reply(struct kvp_guest *guest, const u8 *pkt, size_t len);
+u64 kvp_req_deadline(const struct kvp_guest *guest);
+void kvp_req_expire(struct kvp_guest *guest, u64 now);
+void kvp_req_fail_all(struct kvp_guest *guest, const char *why);
+int kvp_strv_push(struct kvp_strv *strv, const char *s);
+void kvp_strv_free(struct kvp_strv *strv);
+
+/* items.c */
+int kvp_items_init(void);
+int kvp_items_add_vm(const char *arg);
+int kvp_items_add_item(const char *arg);
+void kvp_items_identify(struct kvp_guest *guest);
+void kvp_items_push(struct kvp_guest *guest);
+void kvp_items_free(void);
+
+/* uuid.c */
+int kvp_uuid_v5(const u8 ns[16], const char *name,
+		char out[KVP_HOSTD_UUID_LEN + 1]);
+
+/* ctl.c */
+int kvp_ctl_open(const char *path, int mode, const char *group);
+void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
+		    u16 columns, const struct kvp_strv *rows,
+		    const char *message);
+void kvp_ctl_close(void);
+
+#endif /* _KVP_HOSTD_H */
