@@ -38,6 +38,7 @@ struct kvp_core {
 	unsigned int nr_pending;
 	u32 next_id;
 	u32 daemon_pid;
+	u32 daemon_gen;			/* counts registrations */
 	struct kvp_stats stats;
 	struct delayed_work timeout_work;
 	struct work_struct daemon_gone_work;
@@ -50,6 +51,19 @@ extern struct kvp_core kvp_core;
 extern unsigned int kvp_daemon_wait_ms;
 extern unsigned int kvp_request_timeout_ms;
 
+struct kvp_request {
+	struct list_head list;
+	struct kvp_transport *transport;
+	u64 host_id;
+	u32 id;
+	u32 daemon_portid;		/* 0 while waiting for a daemon */
+	u32 daemon_gen;			/* the registration it went to */
+	unsigned long deadline;
+	struct kvp_msg msg;
+	size_t len;
+	u8 pkt[];
+};
+
 /* A snapshot for KVP_CMD_GET_STATUS. */
 struct kvp_status {
 	u32 state;
@@ -59,21 +73,25 @@ struct kvp_status {
 	u32 msg_version;
 	u32 daemon_pid;
 	u32 pending;
+	u32 daemon_wait_ms;
+	u32 request_timeout_ms;
 	struct kvp_stats stats;
 };
 
 /* service.c */
 int kvp_service_init(void);
 void kvp_service_uninit(void);
-void kvp_service_submit(struct kvp_transport *transport, const u8 *pkt,
-			size_t len, u64 id, const struct kvp_msg *msg);
+struct kvp_request *kvp_request_alloc(struct kvp_transport *transport,
+				      const u8 *pkt, size_t len, u64 id);
+void kvp_request_finish(struct kvp_request *req, u32 status);
+void kvp_request_free(struct kvp_request *req);
+void kvp_service_submit(struct kvp_request *req);
 void kvp_service_drop_all(void);
 void kvp_service_status(struct kvp_status *status);
 int kvp_service_register_daemon(u32 portid, u32 pid);
 void kvp_service_daemon_gone(u32 portid);
 int kvp_service_reply(u32 portid, u32 id, u32 status, const char *key,
 		      const char *value);
-unsigned long kvp_ms_to_jiffies(unsigned int ms);
 
 /* netlink.c */
 int kvp_netlink_init(void);

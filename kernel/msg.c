@@ -166,7 +166,8 @@ int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg)
 	err = kvp_msg_layout(msg->op, &lay);
 	if (err)
 		return err;
-	if (msg->pool >= KVP_POOL_COUNT || len < lay.key_size + 4)
+	/* Every fixed field lies before the key. */
+	if (msg->pool >= KVP_POOL_COUNT || len < lay.key)
 		return -EINVAL;
 	if (lay.index)
 		msg->index = kvp_get_le32(payload + lay.index);

@@ -53,10 +53,8 @@ static int kvp_put_status(struct sk_buff *skb, const struct kvp_status *st)
 {
 	if (nla_put_u32(skb, KVP_A_STATE, st->state) ||
 	    nla_put_u32(skb, KVP_A_PENDING, st->pending) ||
-	    nla_put_u32(skb, KVP_A_DAEMON_WAIT_MS,
-			READ_ONCE(kvp_daemon_wait_ms)) ||
-	    nla_put_u32(skb, KVP_A_REQUEST_TIMEOUT_MS,
-			READ_ONCE(kvp_request_timeout_ms)))
+	    nla_put_u32(skb, KVP_A_DAEMON_WAIT_MS, st->daemon_wait_ms) ||
+	    nla_put_u32(skb, KVP_A_REQUEST_TIMEOUT_MS, st->request_timeout_ms))
 		return -EMSGSIZE;
 	if (st->transport[0] &&
 	    nla_put_string(skb, KVP_A_TRANSPORT, st->transport))
@@ -136,7 +134,8 @@ static struct genl_family kvp_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = kvp_genl_ops,
 	.n_small_ops = ARRAY_SIZE(kvp_genl_ops),
-	.resv_start_op = KVP_CMD_MAX + 1,
+	/* The core has its own lock: no need to hold genl_mutex. */
+	.parallel_ops = true,
 };
 
 /* Sends a host request to the daemon's socket; never blocks. */

@@ -15,25 +15,18 @@
 #include "kvp.h"
 #include "uapi/kvp.h"
 
-struct kvp_request {
-	struct list_head list;
-	struct kvp_transport *transport;
-	u64 host_id;
-	u32 id;
-	u32 daemon_portid;		/* 0 while waiting for a daemon */
-	unsigned long deadline;
-	struct kvp_msg msg;
-	size_t len;
-	u8 pkt[];
-};
-
 static bool kvp_timeout_armed;
 static unsigned long kvp_timeout_at;
 
-unsigned long kvp_ms_to_jiffies(unsigned int ms)
+/* The module parameters in force: out-of-range values are clamped. */
+static unsigned int kvp_clamp_ms(unsigned int ms)
 {
-	return msecs_to_jiffies(clamp_t(unsigned int, ms, KVP_MS_MIN,
-					KVP_MS_MAX));
+	return clamp_t(unsigned int, ms, KVP_MS_MIN, KVP_MS_MAX);
+}
+
+static unsigned long kvp_deadline(unsigned int ms)
+{
+	return jiffies + msecs_to_jiffies(kvp_clamp_ms(ms));
 }
 
 /* Called with the lock held: arms the timeout work for `deadline`. */
@@ -49,8 +42,29 @@ static void kvp_arm_timeout(unsigned long deadline)
 			 time_after(deadline, now) ? deadline - now : 0);
 }
 
-/* Answers the host and forgets the request.  Called with the lock held. */
-static void kvp_request_finish(struct kvp_request *req, u32 status)
+/* A copy of a host packet, to be answered in place, same length. */
+struct kvp_request *kvp_request_alloc(struct kvp_transport *transport,
+				      const u8 *pkt, size_t len, u64 id)
+{
+	struct kvp_request *req;
+
+	req = kmalloc(struct_size(req, pkt, len), GFP_KERNEL);
+	if (!req)
+		return NULL;
+	INIT_LIST_HEAD(&req->list);
+	req->transport = transport;
+	req->host_id = id;
+	req->daemon_portid = 0;
+	req->len = len;
+	memcpy(req->pkt, pkt, len);
+	return req;
+}
+
+/*
+ * Answers the host and forgets the request, queued or not.  Called with the
+ * lock held.
+ */
+void kvp_request_finish(struct kvp_request *req, u32 status)
 {
 	struct kvp_transport *transport = kvp_core.transport;
 
@@ -61,8 +75,15 @@ static void kvp_request_finish(struct kvp_request *req, u32 status)
 	if (transport == req->transport && kvp_core.connected)
 		transport->ops->send(transport, req->pkt, req->len,
 				     req->host_id);
-	list_del(&req->list);
-	kvp_core.nr_pending--;
+	kvp_request_free(req);
+}
+
+void kvp_request_free(struct kvp_request *req)
+{
+	if (!list_empty(&req->list)) {
+		list_del(&req->list);
+		kvp_core.nr_pending--;
+	}
 	kfree(req);
 }
 
@@ -80,29 +101,15 @@ static void kvp_request_to_daemon(struct kvp_request *req)
 		return;
 	}
 	req->daemon_portid = portid;
-	req->deadline = jiffies + kvp_ms_to_jiffies(kvp_request_timeout_ms);
+	req->daemon_gen = kvp_core.daemon_gen;
+	req->deadline = kvp_deadline(READ_ONCE(kvp_request_timeout_ms));
 	kvp_arm_timeout(req->deadline);
 }
 
-/*
- * Queues a decoded KVP request (lock held).  pkt is copied: the reply is
- * built in place in the copy, the way the host expects it, same length.
- */
-void kvp_service_submit(struct kvp_transport *transport, const u8 *pkt,
-			size_t len, u64 id, const struct kvp_msg *msg)
+/* Queues a decoded KVP request for the daemon (lock held). */
+void kvp_service_submit(struct kvp_request *req)
 {
-	struct kvp_request *req;
-
 	lockdep_assert_held(&kvp_core.lock);
-	req = kmalloc(struct_size(req, pkt, len), GFP_KERNEL);
-	if (!req)
-		return;
-	req->transport = transport;
-	req->host_id = id;
-	req->len = len;
-	memcpy(req->pkt, pkt, len);
-	memcpy(&req->msg, msg, sizeof(*msg));
-	req->daemon_portid = 0;
 	if (++kvp_core.next_id == 0)
 		kvp_core.next_id = 1;
 	req->id = kvp_core.next_id;
@@ -112,7 +119,7 @@ void kvp_service_submit(struct kvp_transport *transport, const u8 *pkt,
 		kvp_request_finish(req, KVP_E_FAIL);
 		return;
 	}
-	req->deadline = jiffies + kvp_ms_to_jiffies(kvp_daemon_wait_ms);
+	req->deadline = kvp_deadline(READ_ONCE(kvp_daemon_wait_ms));
 	kvp_arm_timeout(req->deadline);
 	kvp_request_to_daemon(req);
 }
@@ -123,11 +130,8 @@ void kvp_service_drop_all(void)
 	struct kvp_request *req, *tmp;
 
 	lockdep_assert_held(&kvp_core.lock);
-	list_for_each_entry_safe(req, tmp, &kvp_core.pending, list) {
-		list_del(&req->list);
-		kfree(req);
-	}
-	kvp_core.nr_pending = 0;
+	list_for_each_entry_safe(req, tmp, &kvp_core.pending, list)
+		kvp_request_free(req);
 }
 
 static void kvp_timeout_work_fn(struct work_struct *work)
@@ -156,18 +160,23 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 	mutex_unlock(&kvp_core.lock);
 }
 
-/* Fails what a daemon that closed its socket still held. */
+/*
+ * Fails what a daemon that closed its socket still held: whatever went to a
+ * registration other than the current one (a new daemon may already have
+ * registered, even with the same port id).
+ */
 static void kvp_daemon_gone_work_fn(struct work_struct *work)
 {
 	struct kvp_request *req, *tmp;
-	u32 portid;
+	bool registered;
 
 	mutex_lock(&kvp_core.lock);
-	portid = READ_ONCE(kvp_core.daemon_portid);
-	if (!portid)
+	registered = READ_ONCE(kvp_core.daemon_portid) != 0;
+	if (!registered)
 		kvp_core.daemon_pid = 0;
 	list_for_each_entry_safe(req, tmp, &kvp_core.pending, list)
-		if (req->daemon_portid && req->daemon_portid != portid)
+		if (req->daemon_portid && (!registered ||
+					   req->daemon_gen != kvp_core.daemon_gen))
 			kvp_request_finish(req, KVP_E_FAIL);
 	mutex_unlock(&kvp_core.lock);
 }
@@ -179,6 +188,7 @@ int kvp_service_register_daemon(u32 portid, u32 pid)
 	if (cmpxchg(&kvp_core.daemon_portid, 0, portid) != 0)
 		return -EBUSY;
 	mutex_lock(&kvp_core.lock);
+	kvp_core.daemon_gen++;
 	kvp_core.daemon_pid = pid;
 	list_for_each_entry_safe(req, tmp, &kvp_core.pending, list)
 		if (!req->daemon_portid)
@@ -214,9 +224,16 @@ static int kvp_fill_reply(struct kvp_request *req, const char *key,
 
 	if (!value || (msg->op == KVP_OP_ENUMERATE && !key))
 		return -EINVAL;
-	if (key && msg->op == KVP_OP_ENUMERATE)
-		msg->key_len = strscpy(msg->key, key, sizeof(msg->key));
-	msg->value_len = strscpy(msg->value, value, sizeof(msg->value));
+	if (key && msg->op == KVP_OP_ENUMERATE) {
+		ret = strscpy(msg->key, key, sizeof(msg->key));
+		if (ret < 0)
+			return -EINVAL;
+		msg->key_len = ret;
+	}
+	ret = strscpy(msg->value, value, sizeof(msg->value));
+	if (ret < 0)
+		return -EINVAL;
+	msg->value_len = ret;
 	ret = kvp_msg_encode(req->pkt + KVP_ICMSG_HDR_LEN,
 			     req->len - KVP_ICMSG_HDR_LEN, msg);
 	if (ret == 1) {
@@ -271,6 +288,8 @@ void kvp_service_status(struct kvp_status *status)
 		strscpy(status->transport, core->transport->name,
 			sizeof(status->transport));
 	status->negotiated = core->negotiated;
+	status->daemon_wait_ms = kvp_clamp_ms(READ_ONCE(kvp_daemon_wait_ms));
+	status->request_timeout_ms = kvp_clamp_ms(READ_ONCE(kvp_request_timeout_ms));
 	status->fw_version = core->fw_version;
 	status->msg_version = core->msg_version;
 	status->daemon_pid = READ_ONCE(core->daemon_portid) ?

@@ -7,7 +7,6 @@
  */
 #include <linux/module.h>
 #include <linux/ratelimit.h>
-#include <linux/slab.h>
 
 #include "ic.h"
 #include "kvp.h"
@@ -62,31 +61,22 @@ void kvp_transport_malformed(struct kvp_transport *transport)
 }
 EXPORT_SYMBOL_GPL(kvp_transport_malformed);
 
-static void kvp_reply_now(struct kvp_transport *transport, u8 *pkt,
-			  size_t len, u64 id, u32 status)
-{
-	if (status != KVP_S_OK)
-		kvp_core.stats.failures++;
-	kvp_ic_set_reply(pkt, status);
-	transport->ops->send(transport, pkt, len, id);
-}
-
-static void kvp_negotiate(struct kvp_transport *transport, u8 *pkt,
-			  size_t len, u64 id)
+static void kvp_negotiate(struct kvp_request *req)
 {
 	u32 fw, msg;
 	int err;
 
-	err = kvp_ic_negotiate(pkt, len, &fw, &msg);
+	err = kvp_ic_negotiate(req->pkt, req->len, &fw, &msg);
 	if (err == -EINVAL) {
 		kvp_core.stats.malformed++;
 		pr_warn_ratelimited("kvp: malformed negotiation dropped\n");
+		kvp_request_free(req);
 		return;
 	}
 	kvp_core.stats.negotiations++;
 	if (err) {
 		pr_warn_ratelimited("kvp: host offers no version we speak\n");
-		kvp_reply_now(transport, pkt, len, id, KVP_E_FAIL);
+		kvp_request_finish(req, KVP_E_FAIL);
 		return;
 	}
 	if (!kvp_core.negotiated || kvp_core.fw_version != fw ||
@@ -96,7 +86,7 @@ static void kvp_negotiate(struct kvp_transport *transport, u8 *pkt,
 	kvp_core.negotiated = true;
 	kvp_core.fw_version = fw;
 	kvp_core.msg_version = msg;
-	kvp_reply_now(transport, pkt, len, id, KVP_S_OK);
+	kvp_request_finish(req, KVP_S_OK);
 }
 
 /*
@@ -104,11 +94,10 @@ static void kvp_negotiate(struct kvp_transport *transport, u8 *pkt,
  * and only well-formed ones reach the daemon.  A GET or ENUMERATE must be
  * long enough to carry the key and value of its reply.
  */
-static void kvp_exchange(struct kvp_transport *transport, u8 *pkt,
-			 size_t len, u64 id, const struct kvp_ic_hdr *hdr,
-			 struct kvp_msg *msg)
+static void kvp_exchange(struct kvp_request *req, const struct kvp_ic_hdr *hdr)
 {
-	const u8 *payload = pkt + KVP_ICMSG_HDR_LEN;
+	const u8 *payload = req->pkt + KVP_ICMSG_HDR_LEN;
+	struct kvp_msg *msg = &req->msg;
 	int err;
 
 	kvp_core.stats.requests++;
@@ -118,21 +107,21 @@ static void kvp_exchange(struct kvp_transport *transport, u8 *pkt,
 		err = -EINVAL;
 	switch (err) {
 	case 0:
-		kvp_service_submit(transport, pkt, len, id, msg);
+		kvp_service_submit(req);
 		return;
 	case -EOPNOTSUPP:
 		pr_notice_ratelimited("kvp: operation %u not supported\n",
 				      payload[0]);
-		kvp_reply_now(transport, pkt, len, id, KVP_E_NOT_SUPPORTED);
+		kvp_request_finish(req, KVP_E_NOT_SUPPORTED);
 		return;
 	case -EMSGSIZE:
 		pr_warn_ratelimited("kvp: key or value too long for a pool record\n");
-		kvp_reply_now(transport, pkt, len, id, KVP_E_FAIL);
+		kvp_request_finish(req, KVP_E_FAIL);
 		return;
 	default:
 		kvp_core.stats.malformed++;
 		pr_warn_ratelimited("kvp: malformed KVP request refused\n");
-		kvp_reply_now(transport, pkt, len, id, KVP_E_FAIL);
+		kvp_request_finish(req, KVP_E_FAIL);
 	}
 }
 
@@ -144,39 +133,33 @@ static void kvp_exchange(struct kvp_transport *transport, u8 *pkt,
 void kvp_transport_receive(struct kvp_transport *transport, const u8 *pkt,
 			   size_t len, u64 id)
 {
+	struct kvp_request *req;
 	struct kvp_ic_hdr hdr;
-	struct kvp_msg *msg;
-	u8 *copy;
 
-	msg = kmalloc(sizeof(*msg), GFP_KERNEL);
-	copy = kmemdup(pkt, len, GFP_KERNEL);
-	if (!msg || !copy)
-		goto out;
+	req = kvp_request_alloc(transport, pkt, len, id);
 	mutex_lock(&kvp_core.lock);
-	if (kvp_core.transport != transport || !kvp_core.connected)
-		goto unlock;
-	if (kvp_ic_parse(copy, len, &hdr)) {
+	if (kvp_core.transport != transport || !kvp_core.connected) {
+		if (req)
+			kvp_request_free(req);
+	} else if (!req) {
+		/* Nothing to answer with: the host's request times out. */
+		kvp_core.stats.failures++;
+		pr_warn_ratelimited("kvp: out of memory, host packet dropped\n");
+	} else if (kvp_ic_parse(req->pkt, len, &hdr)) {
 		kvp_core.stats.malformed++;
 		pr_warn_ratelimited("kvp: short or inconsistent IC packet (%zu bytes) dropped\n",
 				    len);
-		goto unlock;
-	}
-	switch (hdr.type) {
-	case KVP_IC_TYPE_NEGOTIATE:
-		kvp_negotiate(transport, copy, len, id);
-		break;
-	case KVP_IC_TYPE_KVP:
-		kvp_exchange(transport, copy, len, id, &hdr, msg);
-		break;
-	default:
+		kvp_request_free(req);
+	} else if (hdr.type == KVP_IC_TYPE_NEGOTIATE) {
+		kvp_negotiate(req);
+	} else if (hdr.type == KVP_IC_TYPE_KVP) {
+		kvp_exchange(req, &hdr);
+	} else {
 		kvp_core.stats.malformed++;
 		pr_warn_ratelimited("kvp: IC message type %u dropped\n",
 				    hdr.type);
+		kvp_request_free(req);
 	}
-unlock:
 	mutex_unlock(&kvp_core.lock);
-out:
-	kfree(copy);
-	kfree(msg);
 }
 EXPORT_SYMBOL_GPL(kvp_transport_receive);

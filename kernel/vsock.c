@@ -25,7 +25,8 @@
 #include "transport.h"
 
 #define KVP_VSOCK_BACKOFF_MIN_MS	100
-#define KVP_VSOCK_SEND_TIMEOUT		(5 * HZ)
+#define KVP_VSOCK_BACKOFF_MAX_MS	3600000
+#define KVP_VSOCK_HANDSHAKE_TIMEOUT	(5 * HZ)
 
 static unsigned int kvp_vsock_host_cid = KVP_VSOCK_HOST_CID;
 module_param_named(host_cid, kvp_vsock_host_cid, uint, 0444);
@@ -38,7 +39,7 @@ MODULE_PARM_DESC(port, "vsock port of the host daemon (default 5462)");
 static unsigned int kvp_vsock_backoff_max_ms = 10000;
 module_param_named(backoff_max_ms, kvp_vsock_backoff_max_ms, uint, 0644);
 MODULE_PARM_DESC(backoff_max_ms,
-		 "Longest wait between connection attempts, in ms (default 10000)");
+		 "Longest wait between connection attempts, in ms (100-3600000, default 10000)");
 
 struct kvp_vsock {
 	struct kvp_transport transport;
@@ -66,18 +67,28 @@ static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 type, u64 id,
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
 	int ret = -ENOTCONN;
 
 	kvp_frame_build(hdr, &frame);
 	mutex_lock(&vs->lock);
-	if (vs->sock)
+	if (vs->sock) {
 		ret = kernel_sendmsg(vs->sock, &msg, iov, len ? 2 : 1,
 				     sizeof(hdr) + len);
+		/*
+		 * Never wait on the host (the core's lock is held), and never
+		 * leave half a frame: a host that does not read its replies
+		 * loses the connection, and the thread reconnects.
+		 */
+		if (ret != sizeof(hdr) + len) {
+			pr_warn_ratelimited("kvp_vsock: cannot send to host (%d)\n",
+					    ret);
+			kernel_sock_shutdown(vs->sock, SHUT_RDWR);
+			ret = ret < 0 ? ret : -EIO;
+		}
+	}
 	mutex_unlock(&vs->lock);
-	if (ret < 0)
-		return ret;
-	return ret == sizeof(hdr) + len ? 0 : -EIO;
+	return ret < 0 ? ret : 0;
 }
 
 static int kvp_vsock_send(struct kvp_transport *transport, const u8 *pkt,
@@ -137,7 +148,6 @@ static struct socket *kvp_vsock_connect(void)
 	err = sock_create_kern(&init_net, AF_VSOCK, SOCK_STREAM, 0, &sock);
 	if (err)
 		return ERR_PTR(err);
-	sock->sk->sk_sndtimeo = KVP_VSOCK_SEND_TIMEOUT;
 	err = kernel_connect(sock, (struct sockaddr *)&addr, sizeof(addr), 0);
 	if (err) {
 		sock_release(sock);
@@ -146,7 +156,10 @@ static struct socket *kvp_vsock_connect(void)
 	return sock;
 }
 
-/* HELLO, then the host's WELCOME with a version we speak. */
+/*
+ * HELLO, then the host's WELCOME with a version we speak; a host that
+ * accepts but never answers is given up after a while.
+ */
 static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 {
 	struct kvp_frame frame;
@@ -155,7 +168,9 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	err = kvp_vsock_send_frame(vs, KVP_VSOCK_HELLO, 0, NULL, 0);
 	if (err)
 		return err;
+	sock->sk->sk_rcvtimeo = KVP_VSOCK_HANDSHAKE_TIMEOUT;
 	err = kvp_vsock_read_frame(vs, sock, &frame);
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	if (err)
 		return err;
 	if (frame.type != KVP_VSOCK_WELCOME ||
@@ -168,27 +183,31 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	return 0;
 }
 
-/* Serves one connection until it fails or the module is unloading. */
-static int kvp_vsock_serve(struct kvp_vsock *vs, struct socket *sock)
+/*
+ * Serves one connection until it fails or the module is unloading.
+ * Returns whether the host welcomed us, the error in *err.
+ */
+static bool kvp_vsock_serve(struct kvp_vsock *vs, struct socket *sock,
+			    int *err)
 {
 	struct kvp_frame frame;
-	int err;
 
-	err = kvp_vsock_handshake(vs, sock);
-	if (err)
-		return err;
+	*err = kvp_vsock_handshake(vs, sock);
+	if (*err)
+		return false;
 	pr_info("kvp_vsock: connected to host %u port %u\n",
 		kvp_vsock_host_cid, kvp_vsock_port);
 	kvp_transport_set_connected(&vs->transport, true);
 	for (;;) {
-		err = kvp_vsock_read_frame(vs, sock, &frame);
-		if (err)
+		*err = kvp_vsock_read_frame(vs, sock, &frame);
+		if (*err)
 			break;
-		if (frame.type != KVP_VSOCK_PACKET) {
-			pr_warn_ratelimited("kvp_vsock: unexpected frame type %u from host\n",
-					    frame.type);
+		if (frame.type != KVP_VSOCK_PACKET ||
+		    frame.version != KVP_VSOCK_VERSION) {
+			pr_warn_ratelimited("kvp_vsock: unexpected frame (type %u, version %u) from host\n",
+					    frame.type, frame.version);
 			kvp_transport_malformed(&vs->transport);
-			err = -EPROTO;
+			*err = -EPROTO;
 			break;
 		}
 		kvp_transport_receive(&vs->transport,
@@ -196,7 +215,7 @@ static int kvp_vsock_serve(struct kvp_vsock *vs, struct socket *sock)
 				      frame.length, frame.id);
 	}
 	kvp_transport_set_connected(&vs->transport, false);
-	return err;
+	return true;
 }
 
 static void kvp_vsock_set_sock(struct kvp_vsock *vs, struct socket *sock)
@@ -211,8 +230,9 @@ static void kvp_vsock_set_sock(struct kvp_vsock *vs, struct socket *sock)
 static int kvp_vsock_thread(void *data)
 {
 	struct kvp_vsock *vs = data;
-	unsigned int backoff = KVP_VSOCK_BACKOFF_MIN_MS;
+	unsigned int backoff = KVP_VSOCK_BACKOFF_MIN_MS, max;
 	struct socket *sock;
+	bool served;
 	int err;
 
 	allow_signal(SIGKILL);
@@ -220,12 +240,13 @@ static int kvp_vsock_thread(void *data)
 		sock = kvp_vsock_connect();
 		if (!IS_ERR(sock)) {
 			kvp_vsock_set_sock(vs, sock);
-			err = kvp_vsock_serve(vs, sock);
+			served = kvp_vsock_serve(vs, sock, &err);
 			kvp_vsock_set_sock(vs, NULL);
 			sock_release(sock);
-			pr_info("kvp_vsock: disconnected from host (%d)\n", err);
-			/* A connection that got as far as serving resets the back-off. */
-			if (err != -EPROTO)
+			pr_info_ratelimited("kvp_vsock: disconnected from host (%d)\n",
+					    err);
+			/* Only a host that welcomed us is retried at once. */
+			if (served)
 				backoff = KVP_VSOCK_BACKOFF_MIN_MS;
 		}
 		if (READ_ONCE(vs->stopping))
@@ -235,9 +256,9 @@ static int kvp_vsock_thread(void *data)
 		wait_event_interruptible_timeout(vs->wait,
 						 READ_ONCE(vs->stopping),
 						 msecs_to_jiffies(backoff));
-		backoff = min(backoff * 2,
-			      max_t(unsigned int, kvp_vsock_backoff_max_ms,
-				    KVP_VSOCK_BACKOFF_MIN_MS));
+		max = clamp_t(unsigned int, READ_ONCE(kvp_vsock_backoff_max_ms),
+			      KVP_VSOCK_BACKOFF_MIN_MS, KVP_VSOCK_BACKOFF_MAX_MS);
+		backoff = backoff < max / 2 ? backoff * 2 : max;
 	}
 	return 0;
 }

@@ -357,6 +357,14 @@ TEST(decode_rejects_malformed)
 
 	set_request(p, 0, "key", "value");
 	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 3, &msg));
+	/* Cut inside the fixed fields, before the key (never read past). */
+	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 12, &msg));
+	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 15, &msg));
+	p[0] = KVP_OP_ENUMERATE;
+	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 19, &msg));
+	p[0] = KVP_OP_DELETE;
+	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 7, &msg));
+	set_request(p, 0, "key", "value");
 	p[1] = 5;				/* no pool 5 */
 	EXPECT_EQ(-EINVAL, kvp_msg_decode(p, 2576, &msg));
 	set_request(p, 0, "key", "value");
