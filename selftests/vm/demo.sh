@@ -1,11 +1,59 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# In-VM demo (kvp_vm.mode=demo, `make demo`).  A minimal stand-in: shows the
-# kernel and the loaded modules.  To be replaced by the real demo (a host and
-# a guest exchanging items).
+# In-VM demo (`make demo`): a KVM host (kvp-hostd) and a guest (kvp.ko,
+# kvp_vsock.ko, kvpd) exchanging items.  Both run in this VM; the guest
+# reaches the host over vsock loopback (CID 1), with the very bytes a
+# Hyper-V host and guest exchange on VMBus.
 
-echo "kernel: $(uname -a)"
-modprobe vsock_loopback
-echo "modules:"
-lsmod
+say() { printf '\n== %s\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+SOCK=/run/kvp-hostd.sock
+
+say "host: start kvp-hostd, naming the guest at CID 1 'demo-guest'"
+kvp-hostd -f --vm 1=demo-guest --item Datacenter=lab-1 2>/dev/null &
+HOSTD=$!
+
+say "guest: load the modules and start kvpd"
+run modprobe kvp
+run modprobe kvp_vsock host_cid=1
+kvpd -n 2>/dev/null &
+KVPD=$!
+
+i=0
+until kvpctl -j host list 2>/dev/null | grep -q '"state":"ready"'; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "the guest did not connect"; exit 1; }
+	sleep 0.1
+done
+
+say "host: the guests it sees"
+run kvpctl host list
+
+say "guest: the host's items arrived in pool 3 (auto-external)"
+sleep 0.5
+run kvpctl list auto-external
+
+say "guest: applications write to pool 1 (guest)"
+run kvpctl set guest ProvisioningState succeeded
+run kvpctl set guest AppVersion "2.4.1"
+
+say "host: pushes into pool 0 (external) and reads the guest's pools"
+run kvpctl host set demo-guest external Greeting "hello from the host"
+run kvpctl host enum demo-guest guest
+run kvpctl host enum demo-guest auto
+run kvpctl -j host get demo-guest guest ProvisioningState
+
+say "guest: sees the host's item, and the channel's state"
+run kvpctl get external Greeting
+run kvpctl status
+
+say "host: deletes its item; the guest no longer has it"
+run kvpctl host delete demo-guest external Greeting
+run kvpctl get external Greeting
+echo "(exit status $?: no such key)"
+
+kill "$KVPD" "$HOSTD"
+wait
+rmmod kvp_vsock kvp
