@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,111 +32,34 @@ enum {
 	KVPCTL_LIST_COLUMNS,
 };
 
-static int kvpctl_host_connect(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = kvpctl_opts.socket;
-	int fd, err;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "kvpctl: socket path too long: %s\n", path);
-		return -KVPCTL_USAGE;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = errno;
-		if (fd >= 0)
-			close(fd);
-		fprintf(stderr, "kvpctl: cannot reach kvp-hostd at %s: %s\n",
-			path, strerror(err));
-		return err == EACCES || err == EPERM ? -KVPCTL_PERM :
-						       -KVPCTL_NO_DAEMON;
-	}
-	return fd;
-}
-
-static int kvpctl_host_write(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Reads one whole reply; returns it (malloc'd) and its length, or NULL. */
-static unsigned char *kvpctl_host_read(int fd, size_t *len)
-{
-	unsigned char *buf = NULL, *p;
-	size_t have = 0, cap = 0;
-	long want = 0;
-	ssize_t n;
-
-	while (!want || have < (size_t)want) {
-		if (have == cap) {
-			cap = cap ? 2 * cap : 4096;
-			p = realloc(buf, cap);
-			if (!p)
-				break;
-			buf = p;
-		}
-		n = read(fd, buf + have, cap - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += n;
-		want = kvp_hostctl_frame_len(buf, have, KVP_HOSTCTL_MAX_REPLY);
-		if (want < 0)
-			break;
-	}
-	if (want <= 0 || have != (size_t)want) {
-		free(buf);
-		return NULL;
-	}
-	*len = have;
-	return buf;
-}
-
 /*
  * Sends the words, waits for the reply and decodes it into reply (whose
- * strings point into *buf: free both).  Returns 0 or an exit code.
+ * strings point into *buf: free it).  Returns 0 or an exit code.
  */
 static int kvpctl_host_call(int argc, char **argv,
 			    struct kvp_hostctl_msg *reply,
 			    unsigned char **buf)
 {
-	struct kvp_hostctl_msg req = {
-		.count = (uint32_t)argc,
-		.strings = (const char **)argv,
-	};
-	unsigned char *out;
-	size_t len;
-	int fd, err;
+	int err;
 
-	fd = kvpctl_host_connect();
-	if (fd < 0)
-		return -fd;
-	out = kvp_hostctl_encode(&req, &len);
-	err = out ? kvpctl_host_write(fd, out, len) : -ENOMEM;
-	free(out);
-	*buf = err ? NULL : kvpctl_host_read(fd, &len);
-	close(fd);
-	if (*buf && !kvp_hostctl_decode(*buf, len, reply))
-		return 0;
-	free(*buf);
-	*buf = NULL;
-	fprintf(stderr, "kvpctl: no valid reply from kvp-hostd at %s\n",
-		kvpctl_opts.socket);
-	return KVPCTL_ERR;
+	err = kvp_hostctl_call(kvpctl_opts.socket, argc, argv, reply, buf);
+	switch (err) {
+	case 0:
+		return KVPCTL_OK;
+	case -ENAMETOOLONG:
+		fprintf(stderr, "kvpctl: socket path too long: %s\n",
+			kvpctl_opts.socket);
+		return KVPCTL_USAGE;
+	case -EPROTO:
+		fprintf(stderr, "kvpctl: no valid reply from kvp-hostd at %s\n",
+			kvpctl_opts.socket);
+		return KVPCTL_ERR;
+	default:
+		fprintf(stderr, "kvpctl: cannot reach kvp-hostd at %s: %s\n",
+			kvpctl_opts.socket, strerror(-err));
+		return err == -EACCES || err == -EPERM ? KVPCTL_PERM :
+							 KVPCTL_NO_DAEMON;
+	}
 }
 
 static int kvpctl_host_exit(const struct kvp_hostctl_msg *reply)

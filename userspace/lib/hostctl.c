@@ -2,11 +2,14 @@
 /*
  * Encoding and decoding of kvp-hostd control messages (hostctl.h), used by
  * the daemon and by kvpctl alike, so that both read the same bytes the same
- * way.
+ * way; and the client's call.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "hostctl.h"
 #include "wire.h"
@@ -118,4 +121,108 @@ int kvp_hostctl_decode(const unsigned char *buf, size_t len,
 		msg->strings = NULL;
 	}
 	return err;
+}
+
+static int kvp_hostctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int kvp_hostctl_write(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Reads one whole reply; returns it (malloc'd) and its length, or NULL. */
+static unsigned char *kvp_hostctl_read(int fd, size_t *len)
+{
+	unsigned char *buf = NULL, *p;
+	size_t have = 0, cap = 0;
+	long want = 0;
+	ssize_t n;
+
+	while (!want || have < (size_t)want) {
+		if (have == cap) {
+			cap = cap ? 2 * cap : 4096;
+			p = realloc(buf, cap);
+			if (!p)
+				break;
+			buf = p;
+		}
+		n = read(fd, buf + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += n;
+		want = kvp_hostctl_frame_len(buf, have, KVP_HOSTCTL_MAX_REPLY);
+		if (want < 0)
+			break;
+	}
+	if (want <= 0 || have != (size_t)want) {
+		free(buf);
+		return NULL;
+	}
+	*len = have;
+	return buf;
+}
+
+/*
+ * The client side: one request on a new connection to the daemon's socket
+ * at path, and its reply decoded into reply, whose strings point into *buf
+ * (free it).  Returns 0, a negative errno from connecting (-ENOENT,
+ * -ECONNREFUSED, -EACCES, -ENAMETOOLONG ...), or -EPROTO for a missing or
+ * invalid reply.
+ */
+int kvp_hostctl_call(const char *path, int argc, char **argv,
+		     struct kvp_hostctl_msg *reply, unsigned char **buf)
+{
+	struct kvp_hostctl_msg req = {
+		.count = (uint32_t)argc,
+		.strings = (const char **)argv,
+	};
+	unsigned char *out;
+	size_t len;
+	int fd, err;
+
+	*buf = NULL;
+	fd = kvp_hostctl_connect(path);
+	if (fd < 0)
+		return fd;
+	out = kvp_hostctl_encode(&req, &len);
+	err = out ? kvp_hostctl_write(fd, out, len) : -ENOMEM;
+	free(out);
+	if (!err)
+		*buf = kvp_hostctl_read(fd, &len);
+	close(fd);
+	if (*buf && !kvp_hostctl_decode(*buf, len, reply))
+		return 0;
+	free(*buf);
+	*buf = NULL;
+	return -EPROTO;
 }

@@ -68,5 +68,7 @@ unsigned char *kvp_hostctl_encode(const struct kvp_hostctl_msg *msg,
 long kvp_hostctl_frame_len(const unsigned char *buf, size_t have, size_t max);
 int kvp_hostctl_decode(const unsigned char *buf, size_t len,
 		       struct kvp_hostctl_msg *msg);
+int kvp_hostctl_call(const char *path, int argc, char **argv,
+		     struct kvp_hostctl_msg *reply, unsigned char **buf);
 
 #endif /* _KVP_HOSTCTL_H */
