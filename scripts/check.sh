@@ -5,7 +5,9 @@
 #
 #   deps      scripts/deps.sh (apt-get what is missing)
 #   fetch     scripts/fetch.sh (Debian 6.1 kernel, kselftest headers; cached)
-#   modules   make modules KERNELDIR=<fetched headers>   (W=1)
+#   modules   make modules KERNELDIR=<fetched headers>   (W=1, no warnings)
+#   sparse    make sparse (C=2, no warnings)
+#   style     scripts/style.sh (checkpatch --strict)
 #   tools     make tools
 #   selftests make -C selftests (native and VM test programs)
 #   native    make -C selftests run-native VALGRIND=1
@@ -94,6 +96,19 @@ counts() {
 	record "$label" "$( ((f == 0)) && echo ok || echo FAIL)" "$secs" "$note"
 }
 
+# quiet NAME CMD...: runs CMD and fails if it printed a compiler or sparse
+# warning: W=1 and sparse only warn, the project wants them clean.
+quiet() {
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	if grep -E '(warning|error):' <<<"$out" | grep -v 'Skipping BTF'; then
+		echo "$1: the lines above are findings"
+		return 1
+	fi
+	return "$rc"
+}
+
 T0=$(now)
 
 # Without dependencies and the kernel nothing else can run.
@@ -103,7 +118,9 @@ load_env
 
 # After a failed build the old .ko files and programs may still be there:
 # keep them out of the VM rather than test stale code.
-step modules make -j"$JOBS" modules KERNELDIR="$KERNELDIR" || export KVP_VM_NO_MODULES=1
+step modules quiet make -j"$JOBS" modules KERNELDIR="$KERNELDIR" || export KVP_VM_NO_MODULES=1
+step sparse quiet make sparse KERNELDIR="$KERNELDIR" || true
+step style scripts/style.sh || true
 step tools make -j"$JOBS" tools || export KVP_VM_NO_TOOLS=1
 step selftests make -j"$JOBS" -k -C selftests KSFT_DIR="$KSFT_DIR" || true
 

@@ -45,6 +45,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Before the module is loaded, kvpctl says so, and the pools still work.
+kvpctl status >/dev/null 2>&1
+check "status without the module" 7 $?
+guest set auto-internal Early bird
+check "set without the module" 0 $?
+
 modprobe kvp || exit 1
 kvp-hostd -f --socket "$SOCK" --port $PORT --vm 1=guest1 \
 	--item Datacenter=lab-1 &
