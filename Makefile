@@ -6,6 +6,9 @@
 #   make bench      benchmarks: pool engine (native) and end to end (VM)
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
+#   make install    modules (modules_install, INSTALL_MOD_PATH=$(DESTDIR)),
+#                   tools and man pages under $(DESTDIR)$(PREFIX);
+#                   install-modules and install-tools do one half each
 #
 # BUILD holds everything fetched or built for tests (kernel packages, the
 # kselftest headers, the initramfs); it is reused between runs.
@@ -15,6 +18,7 @@
 KERNELDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 export BUILD
+PREFIX ?= /usr
 
 all: modules tools
 
@@ -23,6 +27,18 @@ modules:
 
 tools:
 	$(MAKE) -C userspace
+
+install: install-modules install-tools
+
+install-modules: modules
+	$(MAKE) -C $(KERNELDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+install-tools: tools
+	install -D -m 0755 userspace/kvpd/kvpd $(DESTDIR)$(PREFIX)/sbin/kvpd
+	install -D -m 0755 userspace/kvp-hostd/kvp-hostd $(DESTDIR)$(PREFIX)/sbin/kvp-hostd
+	install -D -m 0755 userspace/kvpctl/kvpctl $(DESTDIR)$(PREFIX)/bin/kvpctl
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 Documentation/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8
 
 sparse:
 	$(MAKE) -C $(KERNELDIR) M=$(CURDIR) C=2 W=1 modules
@@ -44,4 +60,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all modules tools sparse style check demo bench clean
+.PHONY: all modules tools install install-modules install-tools sparse style check demo bench clean
