@@ -6,6 +6,7 @@
 #   make bench      benchmarks: pool engine (native) and end to end (VM)
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
+#   make modules-6.12  the modules against Debian's 6.12 headers (fetched)
 #   make install    modules (modules_install, INSTALL_MOD_PATH=$(DESTDIR)),
 #                   tools and man pages under $(DESTDIR)$(PREFIX);
 #                   install-modules and install-tools do one half each
@@ -40,6 +41,10 @@ install-tools: tools
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 Documentation/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8
 
+# The same sources against Debian's 6.12 headers, built in $(BUILD)/mod-6.12.
+modules-6.12:
+	scripts/modules-6.12.sh
+
 sparse:
 	$(MAKE) -C $(KERNELDIR) M=$(CURDIR) C=2 W=1 modules
 
@@ -60,4 +65,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all modules tools install install-modules install-tools sparse style check demo bench clean
+.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench clean

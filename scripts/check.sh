@@ -4,8 +4,11 @@
 # `make check`: everything, from a bare machine to a verdict.
 #
 #   deps      scripts/deps.sh (apt-get what is missing)
-#   fetch     scripts/fetch.sh (Debian 6.1 kernel, kselftest headers; cached)
+#   fetch     scripts/fetch.sh (Debian 6.1 kernel, 6.12 headers, kselftest
+#             headers; cached)
 #   modules   make modules KERNELDIR=<fetched headers>   (W=1, no warnings)
+#   modules-6.12  scripts/modules-6.12.sh: the same against Debian's 6.12
+#             headers, built in a copy ($BUILD/mod-6.12; W=1, no warnings)
 #   sparse    make sparse (C=2, no warnings)
 #   style     scripts/style.sh (checkpatch --strict)
 #   tools     make tools
@@ -52,7 +55,7 @@ finish() {
 trap finish EXIT
 
 record() { # record NAME ok|FAIL SECONDS [NOTE]
-	summary+=("$(printf '%-10s %-4s %6s s  %s' "$1" "$2" "$3" "${4:-}")")
+	summary+=("$(printf '%-12s %-4s %6s s  %s' "$1" "$2" "$3" "${4:-}")")
 }
 
 # step NAME CMD...: runs CMD, counts one pass or one failure.
@@ -119,6 +122,8 @@ load_env
 # After a failed build the old .ko files and programs may still be there:
 # keep them out of the VM rather than test stale code.
 step modules quiet make -j"$JOBS" modules KERNELDIR="$KERNELDIR" || export KVP_VM_NO_MODULES=1
+# Only built, never loaded: the VM runs 6.1.
+step modules-6.12 quiet scripts/modules-6.12.sh || true
 step sparse quiet make sparse KERNELDIR="$KERNELDIR" || true
 step style scripts/style.sh || true
 step tools make -j"$JOBS" tools || export KVP_VM_NO_TOOLS=1

@@ -20,6 +20,8 @@ PACKAGES=(
 	sparse valgrind
 	# kernel packages and the test VM
 	dpkg apt xz-utils gzip kmod cpio busybox-static qemu-system-x86
+	# Debian 6.12 headers carry a vmlinux: Kbuild runs pahole on modules
+	pahole
 	# the stock hv_kvp_daemon, run against kvp.ko's compatibility device
 	hyperv-daemons
 )
