@@ -3,6 +3,7 @@
  * kvpctl: administer KVP pools in a guest and, with `kvpctl host`, the
  * guests of a kvp-hostd host.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,17 @@ static int kvpctl_usage(FILE *out)
 		fprintf(out, "       kvpctl %s\n", kvpctl_commands[i].usage);
 	fprintf(out, "POOL: external|0 guest|1 auto|2 auto-external|3 auto-internal|4\n");
 	return out == stdout ? KVPCTL_OK : KVPCTL_USAGE;
+}
+
+/* Output that could not be written is a failure, not a success. */
+static int kvpctl_flush(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "kvpctl: cannot write the output: %s\n",
+			strerror(errno));
+		return ret ? ret : KVPCTL_ERR;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -78,7 +90,8 @@ int main(int argc, char **argv)
 		return kvpctl_usage(stderr);
 	for (i = 0; i < sizeof(kvpctl_commands) / sizeof(kvpctl_commands[0]); i++)
 		if (!strcmp(argv[optind], kvpctl_commands[i].name))
-			return kvpctl_commands[i].run(argc - optind, argv + optind);
+			return kvpctl_flush(kvpctl_commands[i].run(argc - optind,
+								   argv + optind));
 	fprintf(stderr, "kvpctl: unknown command '%s'\n", argv[optind]);
 	return kvpctl_usage(stderr);
 }

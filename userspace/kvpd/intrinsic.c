@@ -1,26 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Intrinsic items.  The fixed ones (OS name and versions, architecture) are
- * read once at start; addresses are read at each request, since they
- * change; the FQDN is resolved in a thread of its own, because a lookup can
- * take longer than the host waits (until it is known, the host name is
- * reported, never an error text).
+ * read once at start; addresses and the host name are read at each request,
+ * since they change (the daemon starts before cloud-init names the
+ * machine).  The FQDN is resolved in a thread of its own, because a lookup
+ * can take longer than the host waits: until it is known the host name is
+ * reported, never an error text, and a failed lookup is retried later.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "intrinsic.h"
+#include "utf16.h"
 
 /* The value a host can take whole: 1023 UTF-16 units, ASCII here. */
 #define KVP_WIRE_VALUE_MAX	1023
+/* How long a failed FQDN lookup is trusted before it is tried again. */
+#define KVP_FQDN_RETRY_SECS	30
 
 static struct {
 	char os_name[256];
@@ -28,19 +36,84 @@ static struct {
 	char release[65];
 	char version[65];
 	char machine[65];
-	char fqdn[256];
-	pthread_mutex_t fqdn_lock;
-} kvp_intrinsic = {
-	.fqdn_lock = PTHREAD_MUTEX_INITIALIZER,
+} kvp_intrinsic;
+
+/* The FQDN: the canonical name of `host`, once a lookup found it. */
+static struct {
+	pthread_mutex_t lock;
+	char host[HOST_NAME_MAX + 1];
+	char canonical[256];
+	time_t tried;		/* when the last lookup of `host` started */
+	bool busy;		/* a lookup is running */
+} kvp_fqdn_state = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 typedef void (*kvp_intrinsic_fn)(char *value);
 
+static void *kvp_resolve_fqdn(void *arg)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_flags = AI_CANONNAME,
+	};
+	struct addrinfo *info = NULL;
+	char *host = arg;
+
+	if (getaddrinfo(host, NULL, &hints, &info))
+		info = NULL;
+	pthread_mutex_lock(&kvp_fqdn_state.lock);
+	if (info && info->ai_canonname &&
+	    !strcmp(host, kvp_fqdn_state.host))
+		snprintf(kvp_fqdn_state.canonical,
+			 sizeof(kvp_fqdn_state.canonical), "%s",
+			 info->ai_canonname);
+	kvp_fqdn_state.busy = false;
+	pthread_mutex_unlock(&kvp_fqdn_state.lock);
+	if (info)
+		freeaddrinfo(info);
+	free(host);
+	return NULL;
+}
+
+/* Called with the lock held: starts a lookup of the current host name. */
+static void kvp_fqdn_lookup(void)
+{
+	pthread_t thread;
+	char *host;
+
+	host = strdup(kvp_fqdn_state.host);
+	if (!host)
+		return;
+	kvp_fqdn_state.tried = time(NULL);
+	if (pthread_create(&thread, NULL, kvp_resolve_fqdn, host)) {
+		free(host);
+		return;
+	}
+	kvp_fqdn_state.busy = true;
+	pthread_detach(thread);
+}
+
 static void kvp_fqdn(char *value)
 {
-	pthread_mutex_lock(&kvp_intrinsic.fqdn_lock);
-	snprintf(value, KVP_POOL_VALUE, "%s", kvp_intrinsic.fqdn);
-	pthread_mutex_unlock(&kvp_intrinsic.fqdn_lock);
+	char host[HOST_NAME_MAX + 1] = "";
+
+	if (gethostname(host, sizeof(host)))
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	pthread_mutex_lock(&kvp_fqdn_state.lock);
+	if (strcmp(host, kvp_fqdn_state.host)) {
+		snprintf(kvp_fqdn_state.host, sizeof(kvp_fqdn_state.host),
+			 "%s", host);
+		kvp_fqdn_state.canonical[0] = '\0';
+		kvp_fqdn_state.tried = 0;
+	}
+	snprintf(value, KVP_POOL_VALUE, "%s", kvp_fqdn_state.canonical[0] ?
+		 kvp_fqdn_state.canonical : host);
+	if (!kvp_fqdn_state.canonical[0] && !kvp_fqdn_state.busy && host[0] &&
+	    time(NULL) - kvp_fqdn_state.tried >= KVP_FQDN_RETRY_SECS)
+		kvp_fqdn_lookup();
+	pthread_mutex_unlock(&kvp_fqdn_state.lock);
 }
 
 /* Non-loopback addresses of one family, ';'-joined, whole ones only. */
@@ -102,6 +175,23 @@ static const struct {
 	{ "ProcessorArchitecture", NULL, kvp_intrinsic.machine },
 };
 
+/*
+ * The host must only get valid UTF-8 (the kernel refuses anything else):
+ * text cut to fit a buffer loses its last, partial character, and text that
+ * was never UTF-8 (a Latin-1 os-release, say) is not sent at all.
+ */
+static void kvp_utf8_fix(char *s)
+{
+	size_t len = strlen(s), cut;
+
+	for (cut = 0; cut < 4 && cut <= len; cut++)
+		if (kvp_utf8_valid(s, len - cut)) {
+			s[len - cut] = '\0';
+			return;
+		}
+	s[0] = '\0';
+}
+
 static void kvp_intrinsic_value(size_t i, char *value)
 {
 	if (kvp_intrinsic_items[i].fn)
@@ -109,6 +199,7 @@ static void kvp_intrinsic_value(size_t i, char *value)
 	else
 		snprintf(value, KVP_POOL_VALUE, "%s",
 			 kvp_intrinsic_items[i].fixed);
+	kvp_utf8_fix(value);
 }
 
 #define KVP_NR_INTRINSIC \
@@ -156,35 +247,10 @@ static void kvp_read_os_release(void)
 	fclose(f);
 }
 
-static void *kvp_resolve_fqdn(void *arg)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_flags = AI_CANONNAME,
-	};
-	struct addrinfo *info;
-	char host[256];
-
-	(void)arg;
-	if (gethostname(host, sizeof(host)))
-		return NULL;
-	host[sizeof(host) - 1] = '\0';
-	if (getaddrinfo(host, NULL, &hints, &info))
-		return NULL;
-	if (info->ai_canonname) {
-		pthread_mutex_lock(&kvp_intrinsic.fqdn_lock);
-		snprintf(kvp_intrinsic.fqdn, sizeof(kvp_intrinsic.fqdn), "%s",
-			 info->ai_canonname);
-		pthread_mutex_unlock(&kvp_intrinsic.fqdn_lock);
-	}
-	freeaddrinfo(info);
-	return NULL;
-}
-
 void kvp_intrinsic_init(void)
 {
+	char value[KVP_POOL_VALUE];
 	struct utsname uts;
-	pthread_t thread;
 	char *dash;
 
 	if (!uname(&uts)) {
@@ -201,11 +267,7 @@ void kvp_intrinsic_init(void)
 			 "%s", uts.sysname);
 	}
 	kvp_read_os_release();
-	if (gethostname(kvp_intrinsic.fqdn, sizeof(kvp_intrinsic.fqdn)))
-		kvp_intrinsic.fqdn[0] = '\0';
-	kvp_intrinsic.fqdn[sizeof(kvp_intrinsic.fqdn) - 1] = '\0';
-	if (!pthread_create(&thread, NULL, kvp_resolve_fqdn, NULL))
-		pthread_detach(thread);
+	kvp_fqdn(value);	/* starts the first lookup */
 }
 
 int kvp_intrinsic_enumerate(unsigned int index, char key[KVP_POOL_KEY],

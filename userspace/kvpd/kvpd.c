@@ -5,6 +5,7 @@
  * guest's intrinsic items.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +29,7 @@ struct kvpd {
 	const char *pool_dir;
 	struct kvp_pool *pools[KVP_POOL_COUNT];
 	struct kvp_nl *nl;
+	sigset_t waitmask;		/* what ppoll() lets through */
 	char key[KVP_POOL_KEY];
 	char value[KVP_POOL_VALUE];
 };
@@ -40,12 +42,15 @@ static void kvpd_on_signal(int sig)
 	kvpd_stop = 1;
 }
 
-/* Missing key or index past the end: the host's "no more items". */
-static uint32_t kvpd_status(int err)
+/*
+ * A missing key or an index past the end is the host's "no more items"; a
+ * SET that failed (even for a missing directory) is a failure.
+ */
+static uint32_t kvpd_status(int err, uint32_t op)
 {
 	if (!err)
 		return KVP_S_OK;
-	return err == -ENOENT ? KVP_S_CONT : KVP_E_FAIL;
+	return err == -ENOENT && op != KVP_OP_SET ? KVP_S_CONT : KVP_E_FAIL;
 }
 
 static int kvpd_lookup(struct kvpd *d, const struct kvp_nl_request *req)
@@ -87,7 +92,7 @@ static void kvpd_on_request(struct kvp_nl *nl, const struct kvp_nl_request *req,
 			kvp_warn("op %u on pool %u (key '%s'): %s", req->op,
 				 req->pool, req->key, strerror(-err));
 	}
-	status = kvpd_status(err);
+	status = kvpd_status(err, req->op);
 	if (status == KVP_S_OK && req->op == KVP_OP_ENUMERATE)
 		key = d->key;
 	if (status == KVP_S_OK &&
@@ -123,6 +128,10 @@ static int kvpd_open_pools(struct kvpd *d)
  */
 static int kvpd_register(struct kvpd *d)
 {
+	const struct timespec retry = {
+		.tv_sec = KVPD_RETRY_MS / 1000,
+		.tv_nsec = KVPD_RETRY_MS % 1000 * 1000000L,
+	};
 	bool told = false;
 	int err;
 
@@ -148,7 +157,7 @@ static int kvpd_register(struct kvpd *d)
 			kvp_info("waiting for the kvp module (%s)",
 				 strerror(-err));
 		told = true;
-		poll(NULL, 0, KVPD_RETRY_MS);
+		ppoll(NULL, 0, &retry, &d->waitmask);
 	}
 	return -EINTR;
 }
@@ -162,15 +171,23 @@ static bool kvpd_registered(struct kvpd *d)
 	       status.daemon_pid == (uint32_t)getpid();
 }
 
+/*
+ * SIGTERM and SIGINT are blocked but while waiting in ppoll(), so a signal
+ * that comes between the check of kvpd_stop and the wait still ends it.
+ */
 static int kvpd_run(struct kvpd *d)
 {
+	const struct timespec check = {
+		.tv_sec = KVPD_CHECK_MS / 1000,
+		.tv_nsec = KVPD_CHECK_MS % 1000 * 1000000L,
+	};
 	struct pollfd pfd = { .events = POLLIN };
 	int err, n;
 
 	err = kvpd_register(d);
 	while (!err && !kvpd_stop) {
 		pfd.fd = kvp_nl_fd(d->nl);
-		n = poll(&pfd, 1, KVPD_CHECK_MS);
+		n = ppoll(&pfd, 1, &check, &d->waitmask);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n > 0)
@@ -181,6 +198,17 @@ static int kvpd_run(struct kvpd *d)
 		}
 	}
 	return kvpd_stop ? 0 : err;
+}
+
+static char *kvpd_absolute(const char *dir)
+{
+	char cwd[PATH_MAX], *path;
+
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&path, "%s/%s", cwd, dir) < 0) {
+		kvp_err("cannot resolve %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	return path;
 }
 
 static void kvpd_usage(FILE *out)
@@ -205,6 +233,8 @@ int main(int argc, char **argv)
 	struct kvpd d = { .pool_dir = KVP_POOL_DIR };
 	struct sigaction sa = { .sa_handler = kvpd_on_signal };
 	bool foreground = false, debug = false;
+	sigset_t stop;
+	char *pool_dir = NULL;
 	int c, i, err;
 
 	while ((c = getopt_long(argc, argv, "ndh", options, NULL)) != -1) {
@@ -226,20 +256,36 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	kvp_log_init("kvpd", !foreground, debug);
-	if (!foreground && daemon(0, 0)) {
-		kvp_err("cannot daemonize: %s", strerror(errno));
-		return 1;
+	/* Start-up errors reach the caller: stderr until detached. */
+	kvp_log_init("kvpd", 0, debug);
+	if (d.pool_dir[0] != '/') {
+		/* daemon() changes to "/": keep a relative directory working. */
+		pool_dir = kvpd_absolute(d.pool_dir);
+		if (!pool_dir)
+			return 1;
+		d.pool_dir = pool_dir;
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	kvp_intrinsic_init();
 	err = kvpd_open_pools(&d);
-	if (!err)
+	if (!err && !foreground && daemon(0, 0)) {
+		kvp_err("cannot daemonize: %s", strerror(errno));
+		err = -errno;
+	}
+	if (!err) {
+		kvp_log_init("kvpd", !foreground, debug);
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigprocmask(SIG_BLOCK, &stop, &d.waitmask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		/* Threads do not survive daemon(): the lookups start here. */
+		kvp_intrinsic_init();
 		err = kvpd_run(&d);
+	}
 	kvp_nl_close(d.nl);
 	for (i = 0; i < KVP_POOL_COUNT; i++)
 		kvp_pool_close(d.pools[i]);
+	free(pool_dir);
 	return err ? 1 : 0;
 }

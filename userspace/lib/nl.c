@@ -14,6 +14,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include "log.h"
 #include "nl.h"
 
 struct kvp_nl {
@@ -99,7 +100,9 @@ static int kvp_nl_valid(struct nl_msg *msg, void *arg)
 			kvp_nl_parse_status(attrs, nl->status);
 		break;
 	case KVP_CMD_REQUEST:
-		if (!nl->on_request || !attrs[KVP_A_REQ_ID])
+		/* Only the kernel (port 0) sends requests. */
+		if (!nl->on_request || !attrs[KVP_A_REQ_ID] ||
+		    nlmsg_hdr(msg)->nlmsg_pid)
 			break;
 		req.id = nla_get_u32(attrs[KVP_A_REQ_ID]);
 		req.op = kvp_nl_u32(attrs, KVP_A_OP);
@@ -131,6 +134,9 @@ static int kvp_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 	if (e->msg.nlmsg_seq == nl->seq && !nl->done) {
 		nl->err = e->error;
 		nl->done = true;
+	} else {
+		/* A reply the kernel refused: nobody waits for its answer. */
+		kvp_warn("the kernel refused a reply: %s", strerror(-e->error));
 	}
 	return NL_SKIP;
 }
@@ -237,11 +243,22 @@ int kvp_nl_register(struct kvp_nl *nl, kvp_nl_request_fn fn, void *arg)
 	return kvp_nl_transact(nl, msg);
 }
 
-/* Handles whatever the kernel sent: requests go to the handler. */
+/*
+ * Handles whatever the kernel sent: requests go to the handler.  An overrun
+ * of the socket (requests came faster than they were read) loses those
+ * requests, which the kernel then fails to the host; the socket goes on.
+ */
 int kvp_nl_receive(struct kvp_nl *nl)
 {
+	int err;
+
 	nl->seq = 0;
-	return nl_recvmsgs(nl->sock, nl->cb) < 0 ? -EIO : 0;
+	err = nl_recvmsgs(nl->sock, nl->cb);
+	if (err == -NLE_NOMEM) {
+		kvp_warn("netlink overrun: some host requests were lost");
+		return 0;
+	}
+	return err < 0 ? -EIO : 0;
 }
 
 /*
