@@ -101,13 +101,24 @@ int kvp_conn_flush(struct kvp_conn *conn)
 	return 0;
 }
 
-int kvp_conn_send(struct kvp_conn *conn, const void *data, size_t len)
+/*
+ * Adds to the output without sending, so that a message built in parts
+ * goes out in one send: kvp_conn_flush() then.
+ */
+int kvp_conn_queue(struct kvp_conn *conn, const void *data, size_t len)
 {
 	if (kvp_buf_reserve(&conn->out, len))
 		return -ENOMEM;
 	memcpy(conn->out.data + conn->out.len, data, len);
 	conn->out.len += len;
-	return kvp_conn_flush(conn);
+	return 0;
+}
+
+int kvp_conn_send(struct kvp_conn *conn, const void *data, size_t len)
+{
+	int err = kvp_conn_queue(conn, data, len);
+
+	return err ? err : kvp_conn_flush(conn);
 }
 
 void kvp_conn_want_input(struct kvp_conn *conn, bool want)

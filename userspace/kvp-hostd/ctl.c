@@ -280,6 +280,12 @@ static void kvp_ctl_accept(struct kvp_watch *watch, u32 events)
 		}
 		client->next = kvp_ctl.clients;
 		kvp_ctl.clients = client;
+		/*
+		 * A client sends its request as soon as it is connected, so
+		 * it is mostly here already: take it now, not one more trip
+		 * through the loop later.
+		 */
+		kvp_ctl_read(client);
 	}
 }
 

@@ -84,9 +84,12 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 	int err;
 
 	kvp_frame_build(hdr, &frame);
-	err = kvp_conn_send(&guest->conn, hdr, sizeof(hdr));
+	/* One send per frame: the guest's reader never wakes for half of one. */
+	err = kvp_conn_queue(&guest->conn, hdr, sizeof(hdr));
 	if (!err && len)
-		err = kvp_conn_send(&guest->conn, payload, len);
+		err = kvp_conn_queue(&guest->conn, payload, len);
+	if (!err)
+		err = kvp_conn_flush(&guest->conn);
 	if (err)
 		return kvp_guest_fail(guest, "send: %s", strerror(-err));
 	return 0;
@@ -202,6 +205,7 @@ static void kvp_guest_handle(struct kvp_watch *watch, u32 events)
 {
 	struct kvp_guest *guest = (struct kvp_guest *)
 		((char *)watch - offsetof(struct kvp_guest, conn.watch));
+	size_t room;
 	ssize_t n;
 	int err = 0;
 
@@ -211,6 +215,7 @@ static void kvp_guest_handle(struct kvp_watch *watch, u32 events)
 			kvp_guest_fail(guest, "send: %s", strerror(-err));
 	}
 	while (!err) {
+		room = KVP_GUEST_FRAME_MAX - guest->conn.in.len;
 		n = kvp_conn_read(&guest->conn, KVP_GUEST_FRAME_MAX);
 		if (n == -EAGAIN)
 			return;
@@ -224,6 +229,12 @@ static void kvp_guest_handle(struct kvp_watch *watch, u32 events)
 					     strerror((int)-n));
 		else
 			err = kvp_guest_frames(guest);
+		/*
+		 * A short read took all there was: the loop tells when more
+		 * comes, so spare the read that would only say EAGAIN.
+		 */
+		if (!err && (size_t)n < room)
+			return;
 	}
 	kvp_guest_drop(guest, LOG_WARNING);
 }

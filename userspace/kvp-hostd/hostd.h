@@ -64,6 +64,7 @@ struct kvp_conn {
 int kvp_conn_init(struct kvp_conn *conn, int fd,
 		  void (*handle)(struct kvp_watch *, u32));
 ssize_t kvp_conn_read(struct kvp_conn *conn, size_t max);
+int kvp_conn_queue(struct kvp_conn *conn, const void *data, size_t len);
 int kvp_conn_send(struct kvp_conn *conn, const void *data, size_t len);
 int kvp_conn_flush(struct kvp_conn *conn);
 void kvp_conn_want_input(struct kvp_conn *conn, bool want);
