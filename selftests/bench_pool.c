@@ -3,8 +3,10 @@
  * Pool engine throughput at 100, 1,000 and 10,000 records: SET of an
  * existing key, SET of a new key, DELETE, GET and ENUMERATE, a fixed number
  * of operations each, wall clock.  The pool size stays put: new keys are
- * added and deleted again in batches, each timed on its own.  open+get is
- * what one kvpctl call costs: opening a pool reads it all.
+ * added and deleted again in batches, each timed on its own.  foreach
+ * counts the items kvp_pool_foreach() visits (kvpctl list), whole pools at
+ * a time.  open+get is what one kvpctl call costs: opening a pool reads it
+ * all.
  *
  * One line per figure:
  *   pool-engine records=N op=OP ops_per_sec=X
@@ -72,10 +74,18 @@ static int bench_set_new_delete(struct kvp_pool *pool, unsigned int records)
 	return 0;
 }
 
+static int bench_item(const char *key, const char *value, void *arg)
+{
+	(void)key;
+	(void)value;
+	++*(unsigned int *)arg;
+	return 0;
+}
+
 static int bench_reads(struct kvp_pool *pool, unsigned int records)
 {
 	char key[KVP_POOL_KEY], value[KVP_POOL_VALUE];
-	unsigned int i;
+	unsigned int i, items = 0;
 	double t;
 
 	t = kvp_now();
@@ -91,6 +101,12 @@ static int bench_reads(struct kvp_pool *pool, unsigned int records)
 		if (kvp_pool_enumerate(pool, (i * 7919u) % records, key, value))
 			return -1;
 	report(records, "enumerate", OPS, kvp_now() - t);
+
+	t = kvp_now();
+	while (items < OPS)
+		if (kvp_pool_foreach(pool, bench_item, &items))
+			return -1;
+	report(records, "foreach", items, kvp_now() - t);
 	return 0;
 }
 

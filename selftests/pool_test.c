@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,6 +164,88 @@ static void make_value(char *value, size_t len, const char *tag, int n)
 	value[len] = 0;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A child that holds a lock on the file, taken through a read-only
+ * descriptor as any user who can read it can: flock(LOCK_EX), or an fcntl
+ * read lock.  Killed by release().
+ */
+static pid_t hold_lock(const char *path, bool use_flock)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	int pipefd[2], fd;
+	pid_t pid;
+	char c;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || (use_flock ? flock(fd, LOCK_EX) :
+					   fcntl(fd, F_SETLK, &fl)) ||
+		    write(pipefd[1], "", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (pid > 0 && read(pipefd[0], &c, 1) != 1)
+		pid = -1;
+	close(pipefd[0]);
+	return pid;
+}
+
+static void release(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* kvp_pool_foreach() callback: "k=v;" each; see foreach_is_a_snapshot. */
+struct walk {
+	char out[256];
+	size_t len;
+	int calls;
+	int stop_after;		/* then returns 42 */
+	const char *dir;	/* at the first item, another process deletes "a" */
+	pid_t deleter;
+};
+
+static void delete_a(const char *dir)
+{
+	struct kvp_pool *pool;
+	int ret;
+
+	ret = kvp_pool_open(&pool, dir, 1, KVP_POOL_WRITE);
+	if (!ret)
+		ret = kvp_pool_delete(pool, "a");
+	kvp_pool_close(pool);
+	_exit(ret ? 1 : 0);
+}
+
+static int walk_item(const char *key, const char *value, void *arg)
+{
+	struct walk *w = arg;
+
+	w->len += snprintf(w->out + w->len, sizeof(w->out) - w->len, "%s=%s;",
+			   key, value);
+	if (w->dir && !w->calls) {
+		w->deleter = fork();
+		if (!w->deleter)
+			delete_a(w->dir);
+		usleep(200000);	/* time enough for it to get in, if it can */
+	}
+	return ++w->calls == w->stop_after ? 42 : 0;
+}
+
 FIXTURE(pool) {
 	char dir[64];
 	char path[96];
@@ -236,6 +319,47 @@ TEST_F(pool, set_get_delete_enumerate)
 	ASSERT_EQ(0, file_size(self->path));
 	kvp_pool_close(reader);
 	kvp_pool_close(pool);
+}
+
+/*
+ * kvp_pool_foreach() walks every item under one read lock: a DELETE that
+ * comes in half way (moving "c" into "a"'s place) waits, and no item that
+ * was there throughout is missed, as one ENUMERATE per item would.
+ */
+TEST_F(pool, foreach_is_a_snapshot)
+{
+	struct walk w = { .dir = self->dir }, stop = { .stop_after = 2 };
+	struct walk none = { .stop_after = 1 };
+	struct kvp_pool *pool, *reader;
+	char buf[256];
+	int status;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "c", "3"));
+
+	ASSERT_EQ(0, kvp_pool_foreach(reader, walk_item, &w));
+	ASSERT_LT(0, w.deleter);
+	ASSERT_EQ(w.deleter, waitpid(w.deleter, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(3, w.calls);
+	ASSERT_STREQ("a=1;b=2;c=3;", w.out);
+	ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("c=3;b=2;", buf);
+
+	/* fn's nonzero return stops the walk */
+	ASSERT_EQ(42, kvp_pool_foreach(pool, walk_item, &stop));
+	ASSERT_STREQ("c=3;b=2;", stop.out);
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+
+	/* no file, no items */
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 4, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_foreach(reader, walk_item, &none));
+	ASSERT_EQ(0, none.calls);
+	kvp_pool_close(reader);
 }
 
 TEST_F(pool, byte_layout)
@@ -402,6 +526,86 @@ TEST_F(pool, moved_records_are_not_taken_for_appends)
 	kvp_pool_close(pool);
 }
 
+/*
+ * What we knew ends in a bad record; then the file is truncated and
+ * rewritten longer (cloud-init's truncate, and its appends).  The inode
+ * and the layout mark stay: only our last slot can tell, and a bad record
+ * there proves nothing, so the file is read in full.
+ */
+TEST_F(pool, rewrite_after_bad_last_record)
+{
+	char file[3 * REC], value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool *pool;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	memset(file, 'k', REC);				/* no key NUL */
+	ASSERT_EQ(0, write_file(self->path, file, REC));
+	ASSERT_EQ(0, kvp_pool_count(pool));
+	record(file, "x", "1");
+	record(file + REC, "y", "2");
+	ASSERT_EQ(0, write_file(self->path, file, 2 * REC));
+	ASSERT_EQ(0, kvp_pool_get(pool, "x", value));
+	ASSERT_STREQ("1", value);
+	ASSERT_EQ(2, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("x=1;y=2;", buf);
+
+	/* the same behind a good record */
+	record(file, "a", "1");
+	memset(file + REC, 'k', REC);
+	ASSERT_EQ(0, write_file(self->path, file, 2 * REC));
+	ASSERT_EQ(1, kvp_pool_count(pool));
+	record(file + REC, "z", "2");
+	record(file + 2 * REC, "w", "3");
+	ASSERT_EQ(0, write_file(self->path, file, 3 * REC));
+	ASSERT_EQ(0, kvp_pool_get(pool, "z", value));
+	ASSERT_STREQ("2", value);
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("a=1;z=2;w=3;", buf);
+	kvp_pool_close(pool);
+}
+
+/* A layout mark we did not write (too long, not a number) is replaced. */
+TEST_F(pool, foreign_layout_mark)
+{
+	static const char *const marks[] = {
+		"123456789012345678901234567890", "garbage", "-1",
+	};
+	struct kvp_pool *pool, *reader;
+	char mark[64], buf[256], *end;
+	ssize_t n;
+	int fd, i;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	fd = open(self->path, O_RDWR);
+	ASSERT_LE(0, fd);
+	if (fsetxattr(fd, "user.kvp.layout", "1", 1, 0) && errno == ENOTSUP) {
+		close(fd);
+		kvp_pool_close(pool);
+		SKIP(return, "no user xattrs on %s", self->dir);
+	}
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+		ASSERT_EQ(0, kvp_pool_set(pool, "c", "3"));
+		ASSERT_EQ(3, kvp_pool_count(reader));
+		ASSERT_EQ(0, fsetxattr(fd, "user.kvp.layout", marks[i],
+				       strlen(marks[i]), 0));
+		ASSERT_EQ(0, kvp_pool_delete(pool, "b"));
+		n = fgetxattr(fd, "user.kvp.layout", mark, sizeof(mark) - 1);
+		ASSERT_LT(0, n);
+		mark[n] = 0;
+		ASSERT_LT(0, strtoull(mark, &end, 10));
+		ASSERT_EQ(mark + n, end);
+		ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+		ASSERT_STREQ("a=1;c=3;", buf);
+		ASSERT_EQ(0, kvp_pool_delete(pool, "c"));
+	}
+	close(fd);
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
 TEST_F(pool, replaced_or_removed_file)
 {
 	char rec[REC], value[KVP_POOL_VALUE], tmp[128];
@@ -459,6 +663,34 @@ TEST_F(pool, missing_file_reads_empty)
 	pool = (struct kvp_pool *)1;
 	ASSERT_EQ(-EINVAL, kvp_pool_open(&pool, self->dir, 5, KVP_POOL_READ));
 	ASSERT_EQ(NULL, pool);
+}
+
+/* A symbolic link to nothing is an error, not a busy loop. */
+TEST_F(pool, dangling_symlink)
+{
+	char target[128], value[KVP_POOL_VALUE], rec[REC];
+	struct kvp_pool *pool;
+
+	snprintf(target, sizeof(target), "%s/missing/file", self->dir);
+	ASSERT_EQ(0, symlink(target, self->path));
+	ASSERT_EQ(-ENOENT, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(NULL, pool);
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, symlink("target", self->path));
+	ASSERT_EQ(-ENOENT, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(0, kvp_pool_count(pool));
+	kvp_pool_close(pool);
+
+	/* one that leads to a file is followed */
+	snprintf(target, sizeof(target), "%s/target", self->dir);
+	record(rec, "a", "1");
+	ASSERT_EQ(0, write_file(target, rec, REC));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(2 * REC, file_size(target));
+	kvp_pool_close(pool);
 }
 
 /* Writers in parallel: engine processes and a cloud-init-style appender. */
@@ -534,6 +766,50 @@ TEST_F_TIMEOUT(pool, concurrent_writers, 120)
 			ASSERT_EQ(k % 3 == 2 ? 0 : 1, seen);
 		}
 	}
+}
+
+/*
+ * Any user who can read the file can hold its lock: we give up after a
+ * bounded wait (2 s, well within the module's 5 s for an answer), with
+ * -ETIMEDOUT, and change nothing.
+ */
+TEST_F_TIMEOUT(pool, lock_holder_cannot_hang_us, 30)
+{
+	char value[KVP_POOL_VALUE], want[2 * REC], got[2 * REC + 1];
+	struct kvp_pool *pool;
+	double start;
+	pid_t pid;
+
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "1"));
+	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(2 * REC, read_file(self->path, want, sizeof(want)));
+
+	pid = hold_lock(self->path, true);
+	ASSERT_LT(0, pid);
+	start = now();
+	ASSERT_EQ(-ETIMEDOUT, kvp_pool_set(pool, "a", "changed"));
+	ASSERT_LE(1.9, now() - start);
+	ASSERT_GT(4.0, now() - start);
+	start = now();
+	ASSERT_EQ(-ETIMEDOUT, kvp_pool_get(pool, "a", value));
+	ASSERT_GT(4.0, now() - start);
+	release(pid);
+
+	/* an fcntl read lock keeps writers out, not readers */
+	pid = hold_lock(self->path, false);
+	ASSERT_LT(0, pid);
+	start = now();
+	ASSERT_EQ(-ETIMEDOUT, kvp_pool_delete(pool, "a"));
+	ASSERT_GT(4.0, now() - start);
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	ASSERT_STREQ("1", value);
+	release(pid);
+
+	ASSERT_EQ(2 * REC, read_file(self->path, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+	ASSERT_EQ(0, kvp_pool_set(pool, "a", "changed"));
+	kvp_pool_close(pool);
 }
 
 TEST_F(pool, torn_tail)
@@ -667,6 +943,110 @@ TEST_F(pool, duplicate_keys_first_wins)
 }
 
 /*
+ * A DELETE takes the repeats of the key with it: were one left, it would
+ * be served once the first record is gone.  The last record moves into
+ * each hole in turn.
+ */
+TEST_F(pool, delete_removes_repeats)
+{
+	char file[6 * REC], want[3 * REC], got[6 * REC];
+	char value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool_health health;
+	struct kvp_pool *pool, *reader;
+
+	record(file, "a", "1");
+	record(file + REC, "b", "2");
+	record(file + 2 * REC, "a", "3");
+	record(file + 3 * REC, "c", "4");
+	record(file + 4 * REC, "a", "5");
+	record(file + 5 * REC, "d", "6");
+	ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
+	ASSERT_STREQ("1", value);
+	ASSERT_EQ(0, kvp_pool_delete(pool, "a"));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(pool, "a", value));
+	ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+	ASSERT_STREQ("c=4;b=2;d=6;", buf);
+	ASSERT_EQ(0, kvp_pool_health(pool, &health));
+	ASSERT_EQ(0, health.bad_records);
+	record(want, "c", "4");
+	record(want + REC, "b", "2");
+	record(want + 2 * REC, "d", "6");
+	ASSERT_EQ(3 * REC, read_file(self->path, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+
+	/* what a reader reading afresh finds */
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(reader, "a", value));
+	ASSERT_EQ(3, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("c=4;b=2;d=6;", buf);
+	kvp_pool_close(reader);
+
+	/* a repeat just before the last record, behind a bad one */
+	record(file, "a", "1");
+	record(file + REC, "b", "2");
+	memset(file + 2 * REC, 'k', REC);
+	record(file + 3 * REC, "a", "3");
+	record(file + 4 * REC, "c", "4");
+	ASSERT_EQ(0, write_file(self->path, file, 5 * REC));
+	ASSERT_EQ(0, kvp_pool_delete(pool, "a"));
+	ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(-ENOENT, kvp_pool_get(reader, "a", value));
+	ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+	ASSERT_STREQ("c=4;b=2;", buf);
+	ASSERT_EQ(3 * REC, file_size(self->path));
+	kvp_pool_close(reader);
+	kvp_pool_close(pool);
+}
+
+/*
+ * Nor may a change leave a repeat last: readers would take it for the newer
+ * copy of an interrupted change (below) and serve it.  From a b a=3 X: a
+ * DELETE of b (X moves into its place), a DELETE of X, and the completion
+ * of an interrupted SET of b (X is its newer copy) before an update.
+ */
+TEST_F(pool, no_repeat_is_left_last)
+{
+	static const char *const want[] = {
+		"a=1;c=4;", "a=1;b=2;", "a=1;b=8;",
+	};
+	char file[4 * REC], value[KVP_POOL_VALUE], buf[256];
+	struct kvp_pool_health health;
+	struct kvp_pool *pool, *reader;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		record(file, "a", "1");
+		record(file + REC, "b", "2");
+		record(file + 2 * REC, "a", "3");
+		record(file + 3 * REC, i < 2 ? "c" : "b", i < 2 ? "4" : "7");
+		ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+		ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1,
+					   KVP_POOL_WRITE));
+		if (i == 0)
+			ASSERT_EQ(0, kvp_pool_delete(pool, "b"));
+		if (i == 1)
+			ASSERT_EQ(0, kvp_pool_delete(pool, "c"));
+		if (i == 2)
+			ASSERT_EQ(0, kvp_pool_set(pool, "b", "8"));
+		ASSERT_EQ(2, dump(pool, buf, sizeof(buf)));
+		ASSERT_STREQ(want[i], buf);
+		ASSERT_EQ(0, kvp_pool_open(&reader, self->dir, 1,
+					   KVP_POOL_READ));
+		ASSERT_EQ(0, kvp_pool_get(reader, "a", value));
+		ASSERT_STREQ("1", value);
+		ASSERT_EQ(2, dump(reader, buf, sizeof(buf)));
+		ASSERT_STREQ(want[i], buf);
+		ASSERT_EQ(0, kvp_pool_health(reader, &health));
+		ASSERT_EQ(0, health.bad_records);
+		ASSERT_EQ(2 * REC, file_size(self->path));
+		kvp_pool_close(reader);
+		kvp_pool_close(pool);
+	}
+}
+
+/*
  * A DELETE killed between moving the last record and truncating leaves the
  * moved key twice, the copy at the end intact and the one in the hole
  * maybe half written.  The end wins; the next write completes the move.
@@ -709,6 +1089,65 @@ TEST_F(pool, crashed_delete_is_completed)
 		ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
 		ASSERT_EQ(0, kvp_pool_get(pool, "d", value));
 		ASSERT_STREQ(d, value);
+		kvp_pool_close(writer);
+		kvp_pool_close(pool);
+	}
+}
+
+/*
+ * As above, with a value whose copy the page boundary cut in the middle of
+ * a UTF-8 character: the copy in the middle is not valid UTF-8, yet it is
+ * the key's place.  Once for a two-step SET of b, once for a DELETE of b
+ * that moved d.
+ */
+TEST_F(pool, crash_inside_utf8_is_completed)
+{
+	char file[4 * REC], want[3 * REC], got[4 * REC];
+	char value[KVP_POOL_VALUE], v[2001], buf[4096];
+	struct kvp_pool_health health;
+	struct kvp_pool *pool, *writer;
+	const char *key;
+	int i, del;
+
+	/* "é" from byte 1: the page ends at byte 1024 of record 1's value */
+	v[0] = 'v';
+	for (i = 1; i < 1999; i += 2)
+		memcpy(v + i, "\xc3\xa9", 2);
+	v[1999] = 'v';
+	v[2000] = 0;
+	for (del = 0; del < 2; del++) {
+		key = del ? "d" : "b";
+		record(file, "a", "1");
+		record(file + REC, "b", "old");
+		record(file + 2 * REC, "c", "3");
+		record(file + 3 * REC, key, v);
+		/* killed after the first page of the copy into slot 1 */
+		memcpy(file + REC, file + 3 * REC, 4096 - REC);
+		ASSERT_EQ(0, write_file(self->path, file, sizeof(file)));
+
+		ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+		ASSERT_EQ(3, kvp_pool_count(pool));
+		ASSERT_EQ(0, kvp_pool_get(pool, key, value));
+		ASSERT_STREQ(v, value);
+		ASSERT_EQ(3, dump(pool, buf, sizeof(buf)));
+		ASSERT_EQ(0, strncmp(buf, "a=1;", 4));
+		ASSERT_EQ(0, strncmp(buf + 4, key, 1));
+		ASSERT_STREQ("c=3;", buf + strlen(buf) - 4);
+		ASSERT_EQ(0, kvp_pool_health(pool, &health));
+		ASSERT_EQ(1, health.bad_records);
+
+		ASSERT_EQ(0, kvp_pool_open(&writer, self->dir, 1,
+					   KVP_POOL_WRITE));
+		ASSERT_EQ(0, kvp_pool_set(writer, "c", "33"));
+		record(want, "a", "1");
+		record(want + REC, key, v);
+		record(want + 2 * REC, "c", "33");
+		ASSERT_EQ(3 * REC, read_file(self->path, got, sizeof(got)));
+		ASSERT_EQ(0, memcmp(want, got, sizeof(want)));
+		ASSERT_EQ(0, kvp_pool_health(writer, &health));
+		ASSERT_EQ(0, health.bad_records);
+		ASSERT_EQ(0, kvp_pool_get(pool, key, value));
+		ASSERT_STREQ(v, value);
 		kvp_pool_close(writer);
 		kvp_pool_close(pool);
 	}

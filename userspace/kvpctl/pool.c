@@ -95,6 +95,10 @@ int kvpctl_pool_report(int err, int nr, const char *key, const char *value)
 			value ? "key or value is not valid UTF-8" :
 				"key is not valid UTF-8");
 		break;
+	case -ETIMEDOUT:
+		fprintf(stderr, "kvpctl: pool %s is locked by another program\n",
+			kvpctl_pool_name(nr));
+		break;
 	default:
 		return kvpctl_pool_perror(err, nr);
 	}

@@ -9,6 +9,8 @@
  * file, catches up with what others changed since, and then reads or writes
  * only the records it needs, so its cost does not grow with the pool.
  */
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +22,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -34,9 +37,24 @@
 #define KVP_POOL_MIN		64		/* initial array and table sizes */
 #define KVP_POOL_LAYOUT		"user.kvp.layout"
 
+/*
+ * How long one operation waits for the file's locks, in all.  Whoever can
+ * read a pool file can lock it (flock(LOCK_EX) and an fcntl read lock need
+ * no write access), so we never wait without end: a lock held for ever
+ * costs an -ETIMEDOUT, not a hung daemon.  It must stay well below the
+ * time the module gives kvpd to answer (request_timeout_ms, 5000 by
+ * default), so that the host hears E_FAIL rather than nothing.
+ */
+#define KVP_POOL_LOCK_MS	2000
+#define KVP_POOL_NAP_US		1000		/* between two tries */
+
+/* Offsets pass 2 GB; a 32-bit build needs -D_FILE_OFFSET_BITS=64. */
+static_assert(sizeof(off_t) >= 8, "off_t must be 64 bits wide");
+
 struct kvp_slot {
 	char *key;		/* NULL: a skipped record, not served */
 	uint32_t hash;
+	unsigned int repeats;	/* skipped later records with this key */
 };
 
 struct kvp_pool {
@@ -73,7 +91,8 @@ static ssize_t kvp_pread(int fd, void *buf, size_t len, off_t off)
 	ssize_t n;
 
 	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done, off + done);
+		n = pread(fd, (char *)buf + done, len - done,
+			  off + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -91,7 +110,8 @@ static int kvp_pwrite(int fd, const void *buf, size_t len, off_t off)
 	ssize_t n;
 
 	while (done < len) {
-		n = pwrite(fd, (const char *)buf + done, len - done, off + done);
+		n = pwrite(fd, (const char *)buf + done, len - done,
+			   off + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -266,6 +286,7 @@ static void kvp_pool_index(struct kvp_pool *pool, unsigned int nr, char *key,
 
 	slot->key = key;
 	slot->hash = hash;
+	slot->repeats = 0;
 	pool->good[pool->ngood++] = nr;
 	pool->table[kvp_pool_probe(pool, key, hash)] = nr;
 }
@@ -297,7 +318,8 @@ static void kvp_pool_skip(struct kvp_pool *pool, unsigned int nr,
  * A key seen twice: the first record wins, unless the second is the last
  * record.  Then it is the newer copy that an interrupted DELETE or SET was
  * moving into the first one's place: it is served instead, and the next
- * write completes the move (kvp_pool_tidy()).
+ * write completes the move (kvp_pool_tidy()).  A DELETE of the key also
+ * removes the other repeats (kvp_pool_delete_key()).
  */
 static void kvp_pool_duplicate(struct kvp_pool *pool, unsigned int nr,
 			       unsigned int first, bool last)
@@ -306,18 +328,45 @@ static void kvp_pool_duplicate(struct kvp_pool *pool, unsigned int nr,
 
 	if (last)
 		pool->shadow = first;
+	else
+		pool->slots[first].repeats++;
 	snprintf(why, sizeof(why), last ?
 		 "newer copy of record %u left by an interrupted change" :
 		 "repeats the key of record %u", first);
 	kvp_pool_skip(pool, nr, why);
 }
 
+/* One reading of records from the file (kvp_pool_load()). */
+struct kvp_load {
+	unsigned int from;		/* first slot read: 0, or the old end */
+	unsigned int last;		/* the last whole record */
+	char tail[KVP_POOL_KEY];	/* its key if it is good, else "" */
+};
+
+/*
+ * The first record of the last record's key, its value torn: the copy an
+ * interrupted two-step SET or DELETE was writing when it was killed
+ * between two pages (a key never straddles one), maybe inside a UTF-8
+ * sequence.  It holds the key's place for the intact copy at the end, as
+ * an untorn one would; skipped, it would stay bad for good and the key
+ * would move to the end.
+ */
+static bool kvp_pool_torn_copy(const struct kvp_pool *pool,
+			       const struct kvp_load *load, unsigned int nr,
+			       const char *rec)
+{
+	return nr != load->last && load->tail[0] &&
+	       !strncmp(rec, load->tail, KVP_POOL_KEY) &&
+	       kvp_pool_find(pool, rec) == KVP_POOL_NONE;
+}
+
 /*
  * Loading appended records (from > 0), a key we already knew means the
  * file was rewritten rather than appended to: -ESTALE, load it all.
  */
-static int kvp_pool_load_record(struct kvp_pool *pool, unsigned int from,
-				unsigned int nr, const char *rec, bool last)
+static int kvp_pool_load_record(struct kvp_pool *pool,
+				const struct kvp_load *load, unsigned int nr,
+				const char *rec)
 {
 	const char *fault = kvp_record_fault(rec);
 	unsigned int first;
@@ -326,16 +375,16 @@ static int kvp_pool_load_record(struct kvp_pool *pool, unsigned int from,
 	int ret;
 
 	pool->slots[nr].key = NULL;
-	if (fault) {
+	if (fault && !kvp_pool_torn_copy(pool, load, nr, rec)) {
 		kvp_pool_skip(pool, nr, fault);
 		return 0;
 	}
 	hash = kvp_hash(rec);
 	first = pool->table[kvp_pool_probe(pool, rec, hash)];
-	if (first < from)
+	if (first < load->from)
 		return -ESTALE;
 	if (first != KVP_POOL_NONE) {
-		kvp_pool_duplicate(pool, nr, first, last);
+		kvp_pool_duplicate(pool, nr, first, nr == load->last);
 		return 0;
 	}
 	ret = kvp_pool_room(pool, nr);
@@ -348,10 +397,21 @@ static int kvp_pool_load_record(struct kvp_pool *pool, unsigned int from,
 	return 0;
 }
 
+/* The key of the last record, if it is good, for kvp_pool_torn_copy(). */
+static void kvp_pool_peek_tail(struct kvp_pool *pool, struct kvp_load *load,
+			       char *buf)
+{
+	if (kvp_pread(pool->fd, buf, KVP_POOL_RECORD,
+		      kvp_offset(load->last)) == KVP_POOL_RECORD &&
+	    !kvp_record_fault(buf))
+		strcpy(load->tail, buf);
+}
+
 /* Indexes the records from slot `from` to the end of a file of `size` bytes. */
 static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 {
 	off_t records = size / KVP_POOL_RECORD;
+	struct kvp_load load = { .from = from };
 	unsigned int n, i, k, want;
 	char *buf;
 	ssize_t got;
@@ -368,6 +428,9 @@ static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 		return -ENOMEM;
 	pool->reports = 0;
 	pool->torn = size % KVP_POOL_RECORD;
+	load.last = n - 1;
+	if (n > from)
+		kvp_pool_peek_tail(pool, &load, buf);
 	for (i = from; !ret && i < n; i += want) {
 		want = n - i < KVP_POOL_CHUNK ? n - i : KVP_POOL_CHUNK;
 		got = kvp_pread(pool->fd, buf, want * KVP_POOL_RECORD,
@@ -381,12 +444,12 @@ static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 			pool->dirty = true;
 			want = got / KVP_POOL_RECORD;
 			n = i + want;
+			load.last = n - 1;
 			pool->torn = 0;
 		}
 		for (k = 0; !ret && k < want; k++) {
-			ret = kvp_pool_load_record(pool, from, i + k,
-						   buf + k * KVP_POOL_RECORD,
-						   i + k == n - 1);
+			ret = kvp_pool_load_record(pool, &load, i + k,
+						   buf + k * KVP_POOL_RECORD);
 			if (!ret)
 				pool->nslots = i + k + 1;
 		}
@@ -427,38 +490,50 @@ static bool kvp_pool_notified(struct kvp_pool *pool)
  * The layout mark, an xattr counting the changes that moved records
  * (DELETEs), tells a file that only grew from one where records also
  * moved before it grew.  A file system without user xattrs has none: then
- * every change of the file is read in full.
+ * every change of the file is read in full.  A mark we did not write (too
+ * long, not a number) is -EBADMSG: nobody can go by it either.
  */
 static int kvp_pool_layout(struct kvp_pool *pool, unsigned long long *mark)
 {
-	char buf[24];
+	char buf[24], *end;
 	ssize_t n;
 
 	n = fgetxattr(pool->fd, KVP_POOL_LAYOUT, buf, sizeof(buf) - 1);
 	if (n < 0 && errno == ENODATA)
 		n = 0;
 	if (n < 0)
-		return -errno;
+		return errno == ERANGE ? -EBADMSG : -errno;
 	buf[n] = 0;
-	*mark = strtoull(buf, NULL, 10);
+	errno = 0;
+	*mark = strtoull(buf, &end, 10);
+	if (errno || end != buf + n || (n && !isdigit((unsigned char)buf[0])))
+		return -EBADMSG;
 	return 0;
 }
 
 /*
  * Before a DELETE: a slot we vacate may be refilled by other keys, so
- * whoever saw the file before must not take its growth for appends.
+ * whoever saw the file before must not take its growth for appends.  A
+ * mark nobody could read is replaced by the time in nanoseconds: a value
+ * no counter that anyone saw can have reached since, as a DELETE takes
+ * longer than a nanosecond.
  */
 static int kvp_pool_bump_layout(struct kvp_pool *pool)
 {
 	unsigned long long mark;
+	struct timespec now;
 	char buf[24];
 	int ret;
 
 	ret = kvp_pool_layout(pool, &mark);
 	if (ret == -ENOTSUP)
 		return 0;
-	if (ret)
+	if (ret == -EBADMSG) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		mark = now.tv_sec * 1000000000ull + now.tv_nsec;
+	} else if (ret) {
 		return ret;
+	}
 	snprintf(buf, sizeof(buf), "%llu", mark + 1);
 	if (fsetxattr(pool->fd, KVP_POOL_LAYOUT, buf, strlen(buf), 0) < 0)
 		return errno == ENOTSUP ? 0 : -errno;
@@ -500,24 +575,26 @@ static bool kvp_same_file(const struct stat *a, const struct stat *b)
  * Whether the file only grew since we last saw it, as when cloud-init
  * appends, so that the records we know are still where we know them.  Our
  * own DELETEs move the layout mark.  The stock daemon rewrites the whole
- * file without moving it: a record it moved shows at the last slot we
- * serve.
+ * file without moving it, and cloud-init's truncate keeps it: what they
+ * wrote shows at our last slot.  That must hold the key we know there; a
+ * skipped record there is no proof, and the file is read in full.
  */
 static bool kvp_pool_appended(struct kvp_pool *pool, const struct stat *st)
 {
 	unsigned long long mark;
 	char key[KVP_POOL_KEY];
-	unsigned int slot;
+	const char *want;
 
 	if (pool->dirty || pool->shadow != KVP_POOL_NONE || !pool->marked ||
 	    st->st_size <= pool->seen.st_size ||
 	    kvp_pool_layout(pool, &mark) || mark != pool->layout)
 		return false;
-	if (!pool->ngood)
+	if (!pool->nslots)
 		return true;
-	slot = pool->good[pool->ngood - 1];
-	return kvp_pread(pool->fd, key, sizeof(key), kvp_offset(slot)) ==
-	       sizeof(key) && !strncmp(key, pool->slots[slot].key, sizeof(key));
+	want = pool->slots[pool->nslots - 1].key;
+	return want && kvp_pread(pool->fd, key, sizeof(key),
+				 kvp_offset(pool->nslots - 1)) == sizeof(key) &&
+	       !strncmp(key, want, sizeof(key));
 }
 
 /* Brings the index up to date with the file (same inode as ours) at st. */
@@ -538,51 +615,181 @@ static int kvp_pool_catch_up(struct kvp_pool *pool, const struct stat *st)
 }
 
 /*
+ * The served record of the last slot, last in good[], moved into the
+ * skipped slot nr: it takes its place in the order of the file.
+ */
+static void kvp_pool_reorder(struct kvp_pool *pool, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = pool->ngood - 1; i && pool->good[i - 1] > nr; i--)
+		pool->good[i] = pool->good[i - 1];
+	pool->good[i] = nr;
+}
+
+/*
+ * The record at slot is gone and the last record has taken its place.
+ * The one gone is served, or a repeat (kvp_pool_delete_key()).
+ */
+static void kvp_pool_unindex(struct kvp_pool *pool, unsigned int slot)
+{
+	struct kvp_slot *gone = &pool->slots[slot];
+	struct kvp_slot *moved = &pool->slots[--pool->nslots];
+	bool served = gone->key;
+
+	if (served) {
+		kvp_pool_unhash(pool, kvp_pool_probe(pool, gone->key,
+						     gone->hash));
+		free(gone->key);
+		gone->key = NULL;
+		/* the last good slot came last in good[] */
+		pool->ngood--;
+	} else {
+		pool->bad--;
+	}
+	if (gone == moved)
+		return;
+	if (!moved->key) {
+		/* a skipped record moved into the middle: rare, reindex */
+		pool->dirty |= served;
+		return;
+	}
+	pool->table[kvp_pool_probe(pool, moved->key, moved->hash)] = slot;
+	*gone = *moved;
+	if (!served)
+		kvp_pool_reorder(pool, slot);
+}
+
+/*
+ * The O(1) step of a DELETE: the last record moves into the freed slot and
+ * the file loses its last record.  A crash between the two leaves the
+ * moved record twice, the copy at the end being the intact one
+ * (kvp_pool_duplicate()).
+ */
+static int kvp_pool_move_last(struct kvp_pool *pool, unsigned int slot)
+{
+	unsigned int last = pool->nslots - 1;
+	char rec[KVP_POOL_RECORD];
+	ssize_t got;
+	int ret;
+
+	ret = kvp_pool_bump_layout(pool);
+	if (ret)
+		return ret;
+	if (slot != last) {
+		got = kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(last));
+		if (got != sizeof(rec))
+			return got < 0 ? got : -EIO;
+		ret = kvp_pwrite(pool->fd, rec, sizeof(rec), kvp_offset(slot));
+	}
+	if (!ret)
+		ret = kvp_truncate(pool->fd, kvp_offset(last));
+	if (ret) {
+		pool->dirty = true;
+		return ret;
+	}
+	kvp_pool_unindex(pool, slot);
+	kvp_pool_wrote(pool);
+	return 0;
+}
+
+/* The slot whose key the record at nr repeats, if it is a skipped repeat. */
+static unsigned int kvp_pool_repeat_of(struct kvp_pool *pool, unsigned int nr)
+{
+	char rec[KVP_POOL_RECORD];
+
+	if (pool->slots[nr].key ||
+	    kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(nr)) !=
+	    sizeof(rec) || kvp_record_fault(rec))
+		return KVP_POOL_NONE;
+	return kvp_pool_find(pool, rec);
+}
+
+/*
+ * Removes the record at slot.  The record before the last becomes the
+ * last: were it a skipped repeat, readers would take it for the newer copy
+ * of an interrupted change and serve it (kvp_pool_duplicate()).  Such a
+ * one goes first, the same way.
+ */
+static int kvp_pool_delete_slot(struct kvp_pool *pool, unsigned int slot)
+{
+	unsigned int next, owner;
+	int ret;
+
+	for (;;) {
+		next = pool->nslots - 2;
+		if (pool->nslots < 2 || next == slot)
+			break;
+		owner = kvp_pool_repeat_of(pool, next);
+		if (owner == KVP_POOL_NONE)
+			break;
+		ret = kvp_pool_move_last(pool, next);
+		if (ret)
+			return ret;
+		pool->slots[owner].repeats--;
+		if (slot == pool->nslots)	/* it was the last: it moved */
+			slot = next;
+	}
+	return kvp_pool_move_last(pool, slot);
+}
+
+/*
  * Under the write lock, before a change: completes a change a crash
  * interrupted (the last record is the newer copy of the one at
  * pool->shadow, see kvp_pool_duplicate()) and cuts off a torn tail.
  */
 static int kvp_pool_tidy(struct kvp_pool *pool)
 {
-	unsigned int end = pool->nslots;
+	unsigned int first = pool->shadow, last = pool->nslots - 1;
 	char rec[KVP_POOL_RECORD];
 	ssize_t got;
-	int ret = 0;
+	int ret;
 
-	if (pool->shadow != KVP_POOL_NONE) {
-		got = kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(--end));
-		if (got != sizeof(rec))
-			return got < 0 ? got : -EIO;
-		ret = kvp_pwrite(pool->fd, rec, sizeof(rec),
-				 kvp_offset(pool->shadow));
-	}
-	if (!ret)
-		ret = kvp_truncate(pool->fd, kvp_offset(end));
-	if (ret) {
-		pool->dirty = true;
-		return ret;
-	}
-	if (pool->shadow != KVP_POOL_NONE) {
-		kvp_info("%s: completed the interrupted change of record %u",
-			 pool->path, pool->shadow);
-		pool->shadow = KVP_POOL_NONE;
-		pool->bad--;
-	}
-	pool->nslots = end;
+	ret = kvp_truncate(pool->fd, kvp_offset(pool->nslots));
+	if (ret)
+		goto fail;
 	pool->torn = 0;
-	kvp_pool_wrote(pool);
+	if (first == KVP_POOL_NONE) {
+		kvp_pool_wrote(pool);
+		return 0;
+	}
+	got = kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(last));
+	if (got != sizeof(rec)) {
+		ret = got < 0 ? got : -EIO;
+		goto fail;
+	}
+	ret = kvp_pwrite(pool->fd, rec, sizeof(rec), kvp_offset(first));
+	if (ret)
+		goto fail;
+	/* the copy at the end is a mere repeat now */
+	pool->shadow = KVP_POOL_NONE;
+	ret = kvp_pool_delete_slot(pool, last);
+	if (ret)
+		goto fail;
+	kvp_info("%s: completed the interrupted change of record %u",
+		 pool->path, first);
 	return 0;
+fail:
+	pool->dirty = true;
+	return ret;
 }
 
+/*
+ * In WRITE mode the file is created if it is missing; only a file we
+ * created is made 0644.  Should it exist to O_EXCL and not to the open
+ * after it, someone removed it in between (try again), or it is a
+ * symbolic link to nothing, which O_EXCL does not follow: -ENOENT after a
+ * few tries, we do not create a link's target.
+ */
 static int kvp_pool_open_file(const struct kvp_pool *pool)
 {
-	int fd;
+	int fd, tries;
 
 	if (pool->mode == KVP_POOL_READ) {
 		fd = open(pool->path, O_RDONLY | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	for (;;) {
+	for (tries = 0; tries < KVP_POOL_TRIES; tries++) {
 		fd = open(pool->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			  0644);
 		if (fd >= 0) {
@@ -595,6 +802,7 @@ static int kvp_pool_open_file(const struct kvp_pool *pool)
 		if (fd >= 0 || errno != ENOENT)
 			return fd < 0 ? -errno : fd;
 	}
+	return -ENOENT;
 }
 
 /* Closing the fd also drops every fcntl lock we held on the file. */
@@ -633,29 +841,48 @@ static int kvp_pool_attach(struct kvp_pool *pool)
 	return 0;
 }
 
+static long long kvp_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
 /*
  * The fcntl lock is the one the stock daemon and the documented writers
  * take.  cloud-init appends under flock() instead, which does not conflict
  * with fcntl locks on Linux; taking both keeps its appends out of our
  * changes (a DELETE's truncate would cut one off) and out of our reads.
+ * One try at both: -EAGAIN if someone holds either, and then we hold
+ * neither.
  */
-static int kvp_pool_lock(struct kvp_pool *pool, short type)
+static int kvp_pool_try_lock(struct kvp_pool *pool, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
 	int ret;
 
-	while (fcntl(pool->fd, F_SETLKW, &fl) < 0)
-		if (errno != EINTR)
-			return -errno;
-	while (flock(pool->fd, type == F_WRLCK ? LOCK_EX : LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			ret = -errno;
-			fl.l_type = F_UNLCK;
-			fcntl(pool->fd, F_SETLK, &fl);
-			return ret;
-		}
+	if (fcntl(pool->fd, F_SETLK, &fl) < 0)
+		return errno == EACCES || errno == EAGAIN ? -EAGAIN : -errno;
+	if (!flock(pool->fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB))
+		return 0;
+	ret = -errno;
+	fl.l_type = F_UNLCK;
+	fcntl(pool->fd, F_SETLK, &fl);
+	return ret;
+}
+
+/* Tries until deadline (kvp_now_ms()): see KVP_POOL_LOCK_MS. */
+static int kvp_pool_lock(struct kvp_pool *pool, short type, long long deadline)
+{
+	int ret;
+
+	while ((ret = kvp_pool_try_lock(pool, type)) == -EAGAIN) {
+		if (kvp_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(KVP_POOL_NAP_US);
 	}
-	return 0;
+	return ret;
 }
 
 static void kvp_pool_unlock(struct kvp_pool *pool)
@@ -675,12 +902,13 @@ static void kvp_pool_unlock(struct kvp_pool *pool)
  */
 static int kvp_pool_begin(struct kvp_pool *pool, short type)
 {
+	long long deadline = kvp_now_ms() + KVP_POOL_LOCK_MS;
 	struct stat st;
 	int tries, ret;
 
 	for (tries = 0; tries < KVP_POOL_TRIES; tries++) {
 		if (pool->fd >= 0) {
-			ret = kvp_pool_lock(pool, type);
+			ret = kvp_pool_lock(pool, type, deadline);
 			if (ret)
 				return ret;
 		}
@@ -796,36 +1024,50 @@ static int kvp_pool_read(struct kvp_pool *pool, unsigned int slot, char *key,
 }
 
 /*
- * GET (by key) and ENUMERATE (by index, key NULL).  Should the file
- * disagree with the index, a change slipped past kvp_pool_catch_up() (a
- * writer ignoring locks): reload fully and look again, once.
+ * GET (by key) and ENUMERATE (by index, key NULL), under the read lock.
+ * Should the file disagree with the index, a change slipped past
+ * kvp_pool_catch_up() (a writer ignoring locks): reload fully and look
+ * again, once per operation (*retried).
  */
-static int kvp_pool_fetch(struct kvp_pool *pool, const char *key,
-			  unsigned int index, char *key_out, char *value)
+static int kvp_pool_lookup(struct kvp_pool *pool, const char *key,
+			   unsigned int index, char *key_out, char *value,
+			   bool *retried)
 {
-	bool retried = false;
 	unsigned int slot;
 	int ret;
 
-	ret = kvp_pool_begin(pool, F_RDLCK);
-	while (!ret) {
+	for (;;) {
 		if (key)
 			slot = kvp_pool_find(pool, key);
 		else
 			slot = index < pool->ngood ? pool->good[index] :
 						     KVP_POOL_NONE;
-		if (slot == KVP_POOL_NONE) {
-			ret = -ENOENT;
-			break;
-		}
+		if (slot == KVP_POOL_NONE)
+			return -ENOENT;
 		ret = kvp_pool_read(pool, slot, key_out, value);
-		if (ret != -ESTALE || retried)
-			break;
-		retried = true;
+		if (ret != -ESTALE)
+			return ret;
+		if (*retried)
+			return -EIO;
+		*retried = true;
 		ret = kvp_pool_reload(pool);
+		if (ret)
+			return ret;
 	}
+}
+
+static int kvp_pool_fetch(struct kvp_pool *pool, const char *key,
+			  unsigned int index, char *key_out, char *value)
+{
+	bool retried = false;
+	int ret;
+
+	ret = kvp_pool_begin(pool, F_RDLCK);
+	if (!ret)
+		ret = kvp_pool_lookup(pool, key, index, key_out, value,
+				      &retried);
 	kvp_pool_unlock(pool);
-	return ret == -ESTALE ? -EIO : ret;
+	return ret;
 }
 
 int kvp_pool_get(struct kvp_pool *pool, const char *key,
@@ -840,6 +1082,29 @@ int kvp_pool_enumerate(struct kvp_pool *pool, unsigned int index,
 		       char key[KVP_POOL_KEY], char value[KVP_POOL_VALUE])
 {
 	return kvp_pool_fetch(pool, NULL, index, key, value);
+}
+
+/*
+ * Every item under one read lock, where each ENUMERATE takes the lock anew
+ * and a DELETE between two of them moves the last item to a lower index.
+ */
+int kvp_pool_foreach(struct kvp_pool *pool,
+		     int (*fn)(const char *key, const char *value, void *arg),
+		     void *arg)
+{
+	char key[KVP_POOL_KEY], value[KVP_POOL_VALUE];
+	bool retried = false;
+	unsigned int i;
+	int ret;
+
+	ret = kvp_pool_begin(pool, F_RDLCK);
+	for (i = 0; !ret && i < pool->ngood; i++) {
+		ret = kvp_pool_lookup(pool, NULL, i, key, value, &retried);
+		if (!ret)
+			ret = fn(key, value, arg);
+	}
+	kvp_pool_unlock(pool);
+	return ret;
 }
 
 /*
@@ -953,61 +1218,46 @@ int kvp_pool_set(struct kvp_pool *pool, const char *key, const char *value)
 	return ret;
 }
 
-/* The record at slot is gone and the last record has taken its place. */
-static void kvp_pool_unindex(struct kvp_pool *pool, unsigned int slot)
+/*
+ * The last slot holding a skipped repeat of the key served from slot.  The
+ * index keeps no keys of skipped records: we read them, only ever for a
+ * key that has repeats.
+ */
+static unsigned int kvp_pool_find_repeat(struct kvp_pool *pool,
+					 unsigned int slot)
 {
-	struct kvp_slot *gone = &pool->slots[slot];
-	struct kvp_slot *moved = &pool->slots[pool->nslots - 1];
+	unsigned int nr;
 
-	kvp_pool_unhash(pool, kvp_pool_probe(pool, gone->key, gone->hash));
-	free(gone->key);
-	gone->key = NULL;
-	pool->nslots--;
-	if (gone == moved) {
-		pool->ngood--;
-	} else if (moved->key) {
-		/* the last good slot came last in good[] */
-		pool->table[kvp_pool_probe(pool, moved->key, moved->hash)] =
-			slot;
-		gone->key = moved->key;
-		gone->hash = moved->hash;
-		pool->ngood--;
-	} else {
-		/* a skipped record moved into the middle: rare, reindex */
-		pool->dirty = true;
-	}
+	for (nr = pool->nslots - 1; nr > slot; nr--)
+		if (kvp_pool_repeat_of(pool, nr) == slot)
+			return nr;
+	return KVP_POOL_NONE;
 }
 
 /*
- * O(1) delete: the last record moves into the freed slot and the file
- * loses its last record.  A crash between the two leaves the moved record
- * twice, the copy at the end being the intact one (kvp_pool_duplicate()).
+ * A DELETE removes every record of the key: first the repeats that we
+ * skipped (cloud-init may append a key that is already there), the last
+ * one first, then the record we serve.  A repeat left behind would be
+ * served once that one is gone; a crash before the end leaves the key
+ * served as it was.
  */
-static int kvp_pool_delete_slot(struct kvp_pool *pool, unsigned int slot)
+static int kvp_pool_delete_key(struct kvp_pool *pool, unsigned int slot)
 {
-	unsigned int last = pool->nslots - 1;
-	char rec[KVP_POOL_RECORD];
-	ssize_t got;
+	unsigned int repeat;
 	int ret;
 
-	ret = kvp_pool_bump_layout(pool);
-	if (ret)
-		return ret;
-	if (slot != last) {
-		got = kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(last));
-		if (got != sizeof(rec))
-			return got < 0 ? got : -EIO;
-		ret = kvp_pwrite(pool->fd, rec, sizeof(rec), kvp_offset(slot));
+	while (pool->slots[slot].repeats) {
+		repeat = kvp_pool_find_repeat(pool, slot);
+		if (repeat == KVP_POOL_NONE) {
+			pool->dirty = true;
+			return -EIO;
+		}
+		ret = kvp_pool_delete_slot(pool, repeat);
+		if (ret)
+			return ret;
+		pool->slots[slot].repeats--;
 	}
-	if (!ret)
-		ret = kvp_truncate(pool->fd, kvp_offset(last));
-	if (ret) {
-		pool->dirty = true;
-		return ret;
-	}
-	kvp_pool_unindex(pool, slot);
-	kvp_pool_wrote(pool);
-	return 0;
+	return kvp_pool_delete_slot(pool, slot);
 }
 
 int kvp_pool_delete(struct kvp_pool *pool, const char *key)
@@ -1027,7 +1277,7 @@ int kvp_pool_delete(struct kvp_pool *pool, const char *key)
 	if (slot == KVP_POOL_NONE)
 		ret = -ENOENT;
 	else
-		ret = kvp_pool_delete_slot(pool, slot);
+		ret = kvp_pool_delete_key(pool, slot);
 	kvp_pool_unlock(pool);
 	return ret;
 }

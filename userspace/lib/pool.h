@@ -17,6 +17,7 @@
  *   -EINVAL        empty key, or key or value not valid UTF-8
  *   -EACCES/-EPERM no permission on the file or directory
  *   -EROFS         the pool was opened read-only
+ *   -ETIMEDOUT     another process held the file's lock for 2 seconds
  *   other          I/O errors (-EIO, -ENOSPC, ...)
  *
  * A pool object keeps the file open, and holds its locks only within a
@@ -60,6 +61,15 @@ int kvp_pool_set(struct kvp_pool *pool, const char *key, const char *value);
 int kvp_pool_delete(struct kvp_pool *pool, const char *key);
 int kvp_pool_enumerate(struct kvp_pool *pool, unsigned int index,
 		       char key[KVP_POOL_KEY], char value[KVP_POOL_VALUE]);
+/*
+ * Calls fn for every item, in ENUMERATE order, under one read lock: a
+ * snapshot.  Stops at the first nonzero return of fn and returns it.  fn
+ * must not call the engine on the same file (its unlock would drop ours),
+ * and should be quick: writers wait, and give up after 2 seconds.
+ */
+int kvp_pool_foreach(struct kvp_pool *pool,
+		     int (*fn)(const char *key, const char *value, void *arg),
+		     void *arg);
 int kvp_pool_count(struct kvp_pool *pool);
 int kvp_pool_health(struct kvp_pool *pool, struct kvp_pool_health *health);
 
