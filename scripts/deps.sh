@@ -24,6 +24,11 @@ PACKAGES=(
 	pahole
 	# the stock hv_kvp_daemon, run against kvp.ko's compatibility device
 	hyperv-daemons
+	# selftests/clients_test.sh runs the real cloud-init and WALinuxAgent
+	# (unpacked by scripts/fetch-clients.sh, not installed) with Debian's
+	# python3; cloud-init's reporting imports requests (url_helper) and
+	# yaml (util), the agent's rdma code distro; its IPoIB set-up runs ip
+	python3 python3-requests python3-yaml python3-distro iproute2
 )
 PACKAGES+=("$@")
 
