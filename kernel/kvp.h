@@ -41,6 +41,8 @@ struct kvp_core {
 	u32 daemon_gen;			/* counts registrations */
 	struct kvp_stats stats;
 	struct delayed_work timeout_work;
+	bool timeout_armed;		/* timeout_work is set for timeout_at */
+	unsigned long timeout_at;
 	struct work_struct daemon_gone_work;
 	/* Set and cleared with cmpxchg: the socket may close in atomic context. */
 	u32 daemon_portid;

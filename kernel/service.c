@@ -15,9 +15,6 @@
 #include "kvp.h"
 #include "uapi/kvp.h"
 
-static bool kvp_timeout_armed;
-static unsigned long kvp_timeout_at;
-
 /* The module parameters in force: out-of-range values are clamped. */
 static unsigned int kvp_clamp_ms(unsigned int ms)
 {
@@ -34,10 +31,11 @@ static void kvp_arm_timeout(unsigned long deadline)
 {
 	unsigned long now = jiffies;
 
-	if (kvp_timeout_armed && !time_before(deadline, kvp_timeout_at))
+	if (kvp_core.timeout_armed &&
+	    !time_before(deadline, kvp_core.timeout_at))
 		return;
-	kvp_timeout_armed = true;
-	kvp_timeout_at = deadline;
+	kvp_core.timeout_armed = true;
+	kvp_core.timeout_at = deadline;
 	mod_delayed_work(system_wq, &kvp_core.timeout_work,
 			 time_after(deadline, now) ? deadline - now : 0);
 }
@@ -141,7 +139,7 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 	bool more = false;
 
 	mutex_lock(&kvp_core.lock);
-	kvp_timeout_armed = false;
+	kvp_core.timeout_armed = false;
 	list_for_each_entry_safe(req, tmp, &kvp_core.pending, list) {
 		if (!time_before(now, req->deadline)) {
 			pr_warn_ratelimited("kvp: request %u timed out %s\n",
