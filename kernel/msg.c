@@ -98,7 +98,7 @@ static int kvp_msg_get_str(const u8 *payload, size_t len, size_t off,
 	return 0;
 }
 
-/* Decimal text of a REG_U32/REG_U64/REG_QWORD value, as the daemon stores it. */
+/* Decimal text of a REG_U32, REG_U64 or REG_QWORD value, as pools hold it. */
 static u32 kvp_msg_put_decimal(char *out, u64 v)
 {
 	char digits[20];
