@@ -7,13 +7,17 @@
 
 #define KVP_PIPE_TYPE_DATA	1
 
-/* What the guest speaks, in order of preference (newest first). */
-static const u32 kvp_guest_fw_versions[] = {
+/*
+ * The IC framework versions the guest speaks, newest first; every service
+ * shares them.  Each service has its own list of message versions.
+ */
+static const u32 kvp_fw_version_list[] = {
 	KVP_VERSION(3, 0), KVP_VERSION(1, 0),
 };
 
-static const u32 kvp_guest_msg_versions[] = {
-	KVP_VERSION(4, 0), KVP_VERSION(3, 0),
+static const struct kvp_ic_versions kvp_fw_versions = {
+	.list = kvp_fw_version_list,
+	.count = ARRAY_SIZE(kvp_fw_version_list),
 };
 
 static u32 kvp_get_version(const u8 *p)
@@ -71,15 +75,15 @@ void kvp_ic_set_reply(u8 *pkt, u32 status)
 }
 
 /* The first of ours, in our order, that the host offers exactly. */
-static int kvp_ic_pick(const u8 *offer, u16 count, const u32 *ours,
-		       size_t nr_ours, u32 *chosen)
+static int kvp_ic_pick(const u8 *offer, u16 count,
+		       const struct kvp_ic_versions *ours, u32 *chosen)
 {
 	size_t i, j;
 
-	for (i = 0; i < nr_ours; i++)
+	for (i = 0; i < ours->count; i++)
 		for (j = 0; j < count; j++)
-			if (kvp_get_version(offer + 4 * j) == ours[i]) {
-				*chosen = ours[i];
+			if (kvp_get_version(offer + 4 * j) == ours->list[i]) {
+				*chosen = ours->list[i];
 				return 0;
 			}
 	return -EPROTO;
@@ -88,12 +92,14 @@ static int kvp_ic_pick(const u8 *offer, u16 count, const u32 *ours,
 /*
  * Answers a NEGOTIATE packet in place, the way Hyper-V hosts expect from a
  * Linux guest: one framework and one message version, chosen from what the
- * host offers, and an IC payload size of 16.  When nothing matches, the reply
- * carries zero counts (the host then gives up on the channel) and -EPROTO is
- * returned; -EINVAL means the packet was malformed and must not be answered.
- * The caller still sets the reply flags and status.
+ * host offers (the message version from the service's list `ours`), and an
+ * IC payload size of 16.  When nothing matches, the reply carries zero
+ * counts (the host then gives up on the channel) and -EPROTO is returned;
+ * -EINVAL means the packet was malformed: it is left as it was, to be
+ * refused.  The caller still sets the reply flags and status.
  */
-int kvp_ic_negotiate(u8 *pkt, size_t len, u32 *fw_version, u32 *msg_version)
+int kvp_ic_negotiate(u8 *pkt, size_t len, const struct kvp_ic_versions *ours,
+		     u32 *fw_version, u32 *msg_version)
 {
 	u8 *nego = pkt + KVP_ICMSG_HDR_LEN;
 	struct kvp_ic_hdr hdr;
@@ -111,14 +117,11 @@ int kvp_ic_negotiate(u8 *pkt, size_t len, u32 *fw_version, u32 *msg_version)
 	    KVP_NEGO_HDR_LEN + 4u * (nr_fw + nr_msg) > hdr.size)
 		return -EINVAL;
 
-	err = kvp_ic_pick(nego + KVP_NEGO_HDR_LEN, nr_fw, kvp_guest_fw_versions,
-			  sizeof(kvp_guest_fw_versions) / sizeof(u32),
+	err = kvp_ic_pick(nego + KVP_NEGO_HDR_LEN, nr_fw, &kvp_fw_versions,
 			  fw_version);
 	if (!err)
 		err = kvp_ic_pick(nego + KVP_NEGO_HDR_LEN + 4 * nr_fw, nr_msg,
-				  kvp_guest_msg_versions,
-				  sizeof(kvp_guest_msg_versions) / sizeof(u32),
-				  msg_version);
+				  ours, msg_version);
 	if (err) {
 		kvp_put_le16(nego, 0);
 		kvp_put_le16(nego + 2, 0);

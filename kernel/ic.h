@@ -42,6 +42,7 @@
 #define KVP_S_CONT		0x80070103u
 #define KVP_E_NOT_SUPPORTED	0x80070032u
 #define KVP_E_INVALIDARG	0x80070057u
+#define KVP_E_ACCESSDENIED	0x80070005u
 
 /* Versions are encoded major << 16 | minor, as on the wire. */
 #define KVP_VERSION(major, minor)	((u32)(major) << 16 | (minor))
@@ -64,11 +65,18 @@ struct kvp_ic_hdr {
 	u8 flags;
 };
 
+/* Versions one side speaks, in order of preference. */
+struct kvp_ic_versions {
+	const u32 *list;
+	u16 count;
+};
+
 int kvp_ic_parse(const u8 *pkt, size_t len, struct kvp_ic_hdr *hdr);
 void kvp_ic_build(u8 *pkt, const struct kvp_ic_hdr *hdr);
 void kvp_ic_set_reply(u8 *pkt, u32 status);
 
-int kvp_ic_negotiate(u8 *pkt, size_t len, u32 *fw_version, u32 *msg_version);
+int kvp_ic_negotiate(u8 *pkt, size_t len, const struct kvp_ic_versions *ours,
+		     u32 *fw_version, u32 *msg_version);
 size_t kvp_ic_build_negotiate(u8 *pkt, size_t cap,
 			      const u32 *fw, u16 nr_fw,
 			      const u32 *msg, u16 nr_msg);

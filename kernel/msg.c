@@ -4,6 +4,7 @@
  * and both directions, so the guest (kvp.ko) and the host end (kvp-hostd)
  * read and write the same bytes through the same code.
  */
+#include "ic.h"
 #include "msg.h"
 #include "utf16.h"
 
@@ -14,55 +15,77 @@
 #define KVP_VAL_OFF_KEY		12
 #define KVP_VAL_OFF_VALUE	(12 + KVP_KEY_BYTES)
 
-/* Where an operation keeps its fields, relative to the KVP payload. */
-struct kvp_msg_layout {
-	size_t index;		/* 0: none */
-	size_t value_hdr;	/* 0: no value_type/key_size/value_size */
-	size_t key_size;
-	size_t key;
-	size_t value;		/* 0: no value */
+/* The KVP exchange versions the guest speaks, newest first. */
+static const u32 kvp_msg_version_list[] = {
+	KVP_VERSION(4, 0), KVP_VERSION(3, 0),
 };
 
-static int kvp_msg_layout(u8 op, struct kvp_msg_layout *lay)
-{
-	size_t base;
+const struct kvp_ic_versions kvp_msg_versions = {
+	.list = kvp_msg_version_list,
+	.count = ARRAY_SIZE(kvp_msg_version_list),
+};
 
-	switch (op) {
-	case KVP_OP_GET:
-	case KVP_OP_SET:
-	case KVP_OP_ENUMERATE:
-		base = KVP_MSG_OFF_BODY + (op == KVP_OP_ENUMERATE ? 4 : 0);
-		lay->index = op == KVP_OP_ENUMERATE ? KVP_MSG_OFF_BODY : 0;
-		lay->value_hdr = base;
-		lay->key_size = base + KVP_VAL_OFF_KEY_SIZE;
-		lay->key = base + KVP_VAL_OFF_KEY;
-		lay->value = base + KVP_VAL_OFF_VALUE;
-		return 0;
-	case KVP_OP_DELETE:
-		lay->index = 0;
-		lay->value_hdr = 0;
-		lay->key_size = KVP_MSG_OFF_BODY;
-		lay->key = KVP_MSG_OFF_BODY + 4;
-		lay->value = 0;
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+/*
+ * The message kinds, one row per operation this version handles: where its
+ * fields lie (offsets relative to the KVP payload, 0 for a field it does not
+ * have) and which of them each direction carries.  A new kind of message is
+ * a new row here and, for the daemon, its fields in netlink.c's table.
+ */
+static const struct kvp_msg_kind kvp_msg_kinds[] = {
+	{
+		.op = KVP_OP_GET, .name = "GET", .len = KVP_MSG_GETSET_LEN,
+		.value_hdr = KVP_MSG_OFF_BODY,
+		.key_size = KVP_MSG_OFF_BODY + KVP_VAL_OFF_KEY_SIZE,
+		.key = KVP_MSG_OFF_BODY + KVP_VAL_OFF_KEY,
+		.value = KVP_MSG_OFF_BODY + KVP_VAL_OFF_VALUE,
+		.request = KVP_FIELD_KEY,
+		.reply = KVP_FIELD_VALUE,
+	},
+	{
+		.op = KVP_OP_SET, .name = "SET", .len = KVP_MSG_GETSET_LEN,
+		.value_hdr = KVP_MSG_OFF_BODY,
+		.key_size = KVP_MSG_OFF_BODY + KVP_VAL_OFF_KEY_SIZE,
+		.key = KVP_MSG_OFF_BODY + KVP_VAL_OFF_KEY,
+		.value = KVP_MSG_OFF_BODY + KVP_VAL_OFF_VALUE,
+		.request = KVP_FIELD_KEY | KVP_FIELD_VALUE,
+		.reply = 0,
+	},
+	{
+		.op = KVP_OP_DELETE, .name = "DELETE", .len = KVP_MSG_DELETE_LEN,
+		.key_size = KVP_MSG_OFF_BODY,
+		.key = KVP_MSG_OFF_BODY + 4,
+		.request = KVP_FIELD_KEY,
+		.reply = 0,
+	},
+	{
+		.op = KVP_OP_ENUMERATE, .name = "ENUMERATE",
+		.len = KVP_MSG_ENUM_LEN,
+		.index = KVP_MSG_OFF_BODY,
+		.value_hdr = KVP_MSG_OFF_BODY + 4,
+		.key_size = KVP_MSG_OFF_BODY + 4 + KVP_VAL_OFF_KEY_SIZE,
+		.key = KVP_MSG_OFF_BODY + 4 + KVP_VAL_OFF_KEY,
+		.value = KVP_MSG_OFF_BODY + 4 + KVP_VAL_OFF_VALUE,
+		.request = KVP_FIELD_INDEX,
+		.reply = KVP_FIELD_KEY | KVP_FIELD_VALUE,
+	},
+};
+
+/* The row of an operation, or NULL for one this version does not handle. */
+const struct kvp_msg_kind *kvp_msg_kind(u8 op)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kvp_msg_kinds); i++)
+		if (kvp_msg_kinds[i].op == op)
+			return &kvp_msg_kinds[i];
+	return NULL;
 }
 
 size_t kvp_msg_len(u8 op)
 {
-	switch (op) {
-	case KVP_OP_GET:
-	case KVP_OP_SET:
-		return KVP_MSG_GETSET_LEN;
-	case KVP_OP_DELETE:
-		return KVP_MSG_DELETE_LEN;
-	case KVP_OP_ENUMERATE:
-		return KVP_MSG_ENUM_LEN;
-	default:
-		return 0;
-	}
+	const struct kvp_msg_kind *kind = kvp_msg_kind(op);
+
+	return kind ? kind->len : 0;
 }
 
 /*
@@ -140,21 +163,8 @@ static int kvp_msg_get_value(const u8 *payload, size_t len, size_t off,
 	return 0;
 }
 
-/*
- * Decodes the KVP payload (packet offset 28, len bytes) of any operation, in
- * either direction: what the operation does not carry is left empty.  Never
- * reads past len.  Returns -EOPNOTSUPP for operations this version does not
- * handle (IP info), -EINVAL for a malformed message, -EMSGSIZE for a key or
- * value whose UTF-8 form does not fit a pool record.
- */
-int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg)
+static void kvp_msg_reset(struct kvp_msg *msg, const u8 *payload)
 {
-	struct kvp_msg_layout lay;
-	u32 key_size, value_size = 0;
-	int err;
-
-	if (len < KVP_MSG_OFF_BODY)
-		return -EINVAL;
 	msg->op = payload[KVP_MSG_OFF_OP];
 	msg->pool = payload[KVP_MSG_OFF_POOL];
 	msg->index = 0;
@@ -163,27 +173,75 @@ int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg)
 	msg->value[0] = '\0';
 	msg->key_len = 0;
 	msg->value_len = 0;
-	err = kvp_msg_layout(msg->op, &lay);
-	if (err)
-		return err;
-	/* Every fixed field lies before the key. */
-	if (msg->pool >= KVP_POOL_COUNT || len < lay.key)
-		return -EINVAL;
-	if (lay.index)
-		msg->index = kvp_get_le32(payload + lay.index);
-	if (lay.value_hdr) {
-		msg->value_type = kvp_get_le32(payload + lay.value_hdr);
-		value_size = kvp_get_le32(payload + lay.value_hdr +
-					  KVP_VAL_OFF_VALUE_SIZE);
-	}
-	key_size = kvp_get_le32(payload + lay.key_size);
-	err = kvp_msg_get_str(payload, len, lay.key, key_size, KVP_KEY_BYTES,
-			      msg->key, sizeof(msg->key), &msg->key_len);
-	if (err)
-		return err;
-	if (!lay.value || (value_size == 0 && msg->value_type == KVP_REG_SZ))
+}
+
+/* Decodes the value field: its type and size first, then its bytes. */
+static int kvp_msg_decode_value(const u8 *payload, size_t len,
+				const struct kvp_msg_kind *kind,
+				struct kvp_msg *msg)
+{
+	u32 value_size;
+
+	msg->value_type = kvp_get_le32(payload + kind->value_hdr +
+				       KVP_VAL_OFF_TYPE);
+	value_size = kvp_get_le32(payload + kind->value_hdr +
+				  KVP_VAL_OFF_VALUE_SIZE);
+	if (value_size == 0 && msg->value_type == KVP_REG_SZ)
 		return 0;
-	return kvp_msg_get_value(payload, len, lay.value, value_size, msg);
+	return kvp_msg_get_value(payload, len, kind->value, value_size, msg);
+}
+
+/*
+ * Decodes the KVP payload (packet offset 28, len bytes) of any operation:
+ * only the fields the given direction carries (kind->request or
+ * kind->reply); the others are left empty and their bytes are not looked
+ * at, since the sender may leave anything there.  Never reads past len.
+ * Returns -EOPNOTSUPP for operations this version does not handle (IP
+ * info), -EINVAL for a malformed message, -EMSGSIZE for a key or value
+ * whose UTF-8 form does not fit a pool record.
+ */
+static int kvp_msg_decode_dir(const u8 *payload, size_t len, bool reply,
+			      struct kvp_msg *msg)
+{
+	const struct kvp_msg_kind *kind;
+	u8 fields;
+	int err;
+
+	if (len < KVP_MSG_OFF_BODY)
+		return -EINVAL;
+	kvp_msg_reset(msg, payload);
+	kind = kvp_msg_kind(msg->op);
+	if (!kind)
+		return -EOPNOTSUPP;
+	fields = reply ? kind->reply : kind->request;
+	/* Every fixed field lies before the key. */
+	if (msg->pool >= KVP_POOL_COUNT || (fields && len < kind->key))
+		return -EINVAL;
+	if (fields & KVP_FIELD_INDEX)
+		msg->index = kvp_get_le32(payload + kind->index);
+	if (fields & KVP_FIELD_KEY) {
+		err = kvp_msg_get_str(payload, len, kind->key,
+				      kvp_get_le32(payload + kind->key_size),
+				      KVP_KEY_BYTES, msg->key,
+				      sizeof(msg->key), &msg->key_len);
+		if (err)
+			return err;
+	}
+	if (fields & KVP_FIELD_VALUE)
+		return kvp_msg_decode_value(payload, len, kind, msg);
+	return 0;
+}
+
+/* A host request, as the guest reads it. */
+int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg)
+{
+	return kvp_msg_decode_dir(payload, len, false, msg);
+}
+
+/* A guest reply, as the host reads it. */
+int kvp_msg_decode_reply(const u8 *payload, size_t len, struct kvp_msg *msg)
+{
+	return kvp_msg_decode_dir(payload, len, true, msg);
 }
 
 /*
@@ -215,26 +273,25 @@ static int kvp_msg_put_str(u8 *payload, size_t size_off, size_t off,
  */
 int kvp_msg_encode(u8 *payload, size_t len, const struct kvp_msg *msg)
 {
-	struct kvp_msg_layout lay;
+	const struct kvp_msg_kind *kind = kvp_msg_kind(msg->op);
 	int cut, err;
 
-	err = kvp_msg_layout(msg->op, &lay);
-	if (err)
-		return err;
-	if (len < kvp_msg_len(msg->op))
+	if (!kind)
+		return -EOPNOTSUPP;
+	if (len < kind->len)
 		return -EINVAL;
 	payload[KVP_MSG_OFF_OP] = msg->op;
 	payload[KVP_MSG_OFF_POOL] = msg->pool;
 	kvp_put_le16(payload + 2, 0);
-	if (lay.index)
-		kvp_put_le32(payload + lay.index, msg->index);
-	cut = kvp_msg_put_str(payload, lay.key_size, lay.key, KVP_KEY_BYTES,
-			      msg->key, msg->key_len);
-	if (cut < 0 || !lay.value)
+	if (kind->index)
+		kvp_put_le32(payload + kind->index, msg->index);
+	cut = kvp_msg_put_str(payload, kind->key_size, kind->key,
+			      KVP_KEY_BYTES, msg->key, msg->key_len);
+	if (cut < 0 || !kind->value)
 		return cut;
-	kvp_put_le32(payload + lay.value_hdr + KVP_VAL_OFF_TYPE, KVP_REG_SZ);
-	err = kvp_msg_put_str(payload, lay.value_hdr + KVP_VAL_OFF_VALUE_SIZE,
-			      lay.value, KVP_VALUE_BYTES, msg->value,
+	kvp_put_le32(payload + kind->value_hdr + KVP_VAL_OFF_TYPE, KVP_REG_SZ);
+	err = kvp_msg_put_str(payload, kind->value_hdr + KVP_VAL_OFF_VALUE_SIZE,
+			      kind->value, KVP_VALUE_BYTES, msg->value,
 			      msg->value_len);
 	if (err < 0)
 		return err;

@@ -7,7 +7,7 @@
 #ifndef _KVP_MSG_H
 #define _KVP_MSG_H
 
-#include "wire.h"
+#include "ic.h"
 
 /* Operations (u8 at payload offset 0). */
 #define KVP_OP_GET		0
@@ -61,7 +61,34 @@ struct kvp_msg {
 	char value[KVP_VALUE_BYTES];
 };
 
+/* The fields a message kind carries in one direction. */
+#define KVP_FIELD_KEY		0x01
+#define KVP_FIELD_VALUE		0x02
+#define KVP_FIELD_INDEX		0x04
+
+/*
+ * One kind of KVP message: its wire size and where its fields lie (offsets
+ * in the KVP payload; 0 for a field the kind does not have), and which
+ * fields the host's request and the guest's reply carry.
+ */
+struct kvp_msg_kind {
+	u8 op;
+	const char *name;
+	u32 len;
+	u32 index;
+	u32 value_hdr;		/* value_type, key_size, value_size */
+	u32 key_size;
+	u32 key;
+	u32 value;
+	u8 request;		/* KVP_FIELD_* the guest reads */
+	u8 reply;		/* KVP_FIELD_* the guest writes back */
+};
+
+extern const struct kvp_ic_versions kvp_msg_versions;
+
+const struct kvp_msg_kind *kvp_msg_kind(u8 op);
 int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg);
+int kvp_msg_decode_reply(const u8 *payload, size_t len, struct kvp_msg *msg);
 int kvp_msg_encode(u8 *payload, size_t len, const struct kvp_msg *msg);
 size_t kvp_msg_len(u8 op);
 

@@ -247,7 +247,7 @@ static int guest_negotiate(struct guest *g, u32 *fw, u32 *msg)
 {
 	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_PACKET)
 		return -1;
-	if (kvp_ic_negotiate(g->pkt, g->len, fw, msg))
+	if (kvp_ic_negotiate(g->pkt, g->len, &kvp_msg_versions, fw, msg))
 		return -1;
 	kvp_ic_set_reply(g->pkt, KVP_S_OK);
 	return guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len);
@@ -714,7 +714,7 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	ASSERT_EQ(0, guest_connect(&bad, &self->h));
 	ASSERT_EQ(0, guest_hello(&bad));
 	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
-	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &fw, &msg));
+	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &kvp_msg_versions, &fw, &msg));
 	kvp_ic_set_reply(bad.pkt, KVP_S_OK);
 	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id + 7, bad.pkt,
 				bad.len));

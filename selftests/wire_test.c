@@ -116,7 +116,7 @@ TEST(negotiate_picks_3_0_and_4_0)
 	u32 fw = 0, msg = 0;
 
 	memcpy(want, pkt, len);
-	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	EXPECT_EQ(KVP_VERSION(3, 0), fw);
 	EXPECT_EQ(KVP_VERSION(4, 0), msg);
 	kvp_ic_set_reply(pkt, KVP_S_OK);
@@ -143,7 +143,7 @@ TEST(negotiate_old_host)
 	put16(pkt + 30, 1);
 	put16(pkt + 36, 1);
 	put16(pkt + 40, 3);
-	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	EXPECT_EQ(KVP_VERSION(1, 0), fw);
 	EXPECT_EQ(KVP_VERSION(3, 0), msg);
 }
@@ -156,7 +156,7 @@ TEST(negotiate_no_common_version)
 
 	put16(pkt + 44, 9);	/* KVP 3.0 -> 9.0 */
 	put16(pkt + 48, 9);	/* KVP 4.0 -> 9.0 */
-	ASSERT_EQ(-EPROTO, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	ASSERT_EQ(-EPROTO, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	EXPECT_EQ(0, pkt[28] | pkt[29] | pkt[30] | pkt[31]);
 }
 
@@ -168,18 +168,18 @@ TEST(negotiate_malformed)
 
 	/* Counts promising more versions than the payload holds. */
 	put16(pkt + 30, 4);
-	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	/* Counts over the limit of 100. */
 	len = host_negotiate(pkt);
 	put16(pkt + 28, 101);
-	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	/* A payload too short for the negotiate header. */
 	len = host_negotiate(pkt);
 	put16(pkt + 18, 4);
-	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &fw, &msg));
+	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &fw, &msg));
 	/* A packet shorter than its icmsgsize. */
 	len = host_negotiate(pkt);
-	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len - 1, &fw, &msg));
+	EXPECT_EQ(-EINVAL, kvp_ic_negotiate(pkt, len - 1, &kvp_msg_versions, &fw, &msg));
 }
 
 TEST(negotiate_host_side_roundtrip)
@@ -197,7 +197,7 @@ TEST(negotiate_host_side_roundtrip)
 	put16(want + 8, 1);
 	put16(want + 14, 1);
 	ASSERT_EQ(0, memcmp(want, pkt, len));
-	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &f, &m));
+	ASSERT_EQ(0, kvp_ic_negotiate(pkt, len, &kvp_msg_versions, &f, &m));
 	kvp_ic_set_reply(pkt, KVP_S_OK);
 	ASSERT_EQ(0, kvp_ic_parse_negotiate_reply(pkt, len, &f, &m));
 	EXPECT_EQ(KVP_VERSION(3, 0), f);
@@ -348,6 +348,37 @@ TEST(get_layout)
 	EXPECT_EQ(4, p[12]);		/* value_size: "v" + terminator */
 	EXPECT_EQ('v', p[528]);
 	EXPECT_EQ(0, p[530] | p[531]);
+}
+
+/*
+ * A request is read only for what the host sends: the fields the guest
+ * writes back may hold anything (a host reusing its buffer leaves old
+ * bytes there).  A reply is read for what the guest writes.
+ */
+TEST(output_fields_ignored)
+{
+	unsigned char p[KVP_MSG_ENUM_LEN];
+	struct kvp_msg msg;
+
+	memset(p, 0xff, sizeof(p));
+	p[0] = KVP_OP_ENUMERATE;
+	p[1] = 2;
+	put16(p + 2, 0);
+	put32(p + 4, 7);
+	ASSERT_EQ(0, kvp_msg_decode(p, sizeof(p), &msg));
+	EXPECT_EQ(7, msg.index);
+	EXPECT_STREQ("", msg.key);
+	EXPECT_EQ(-EINVAL, kvp_msg_decode_reply(p, sizeof(p), &msg));
+
+	set_request(p, 1, "k", "");
+	p[0] = KVP_OP_GET;
+	put32(p + 4, 0x1234);			/* stale value_type */
+	put32(p + 12, 0xffffffff);		/* stale value_size */
+	memset(p + 528, 0xff, KVP_VALUE_BYTES);
+	ASSERT_EQ(0, kvp_msg_decode(p, 2576, &msg));
+	EXPECT_STREQ("k", msg.key);
+	EXPECT_STREQ("", msg.value);
+	EXPECT_EQ(-EINVAL, kvp_msg_decode_reply(p, 2576, &msg));
 }
 
 TEST(decode_rejects_malformed)

@@ -274,7 +274,7 @@ int kvp_req_reply(struct kvp_guest *guest, const u8 *pkt, size_t len)
 		return kvp_guest_fail(guest, "reply flags 0x%02x lack TRANSACTION|RESPONSE",
 				      hdr.flags);
 	if (req && req->walk && hdr.status == KVP_S_OK &&
-	    kvp_msg_decode(pkt + KVP_ICMSG_HDR_LEN, hdr.size, &item))
+	    kvp_msg_decode_reply(pkt + KVP_ICMSG_HDR_LEN, hdr.size, &item))
 		return kvp_guest_fail(guest, "unparseable ENUMERATE reply");
 	guest->inflight = NULL;
 	if (!req)
