@@ -14,6 +14,7 @@ struct kvp_frame {
 	u16 version;
 	u16 type;
 	u32 length;
+	u16 service;
 	u64 id;
 };
 

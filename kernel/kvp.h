@@ -1,6 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kvp.ko internals, shared by its files: the one KVP channel's state.
+ * kvp.ko internals.  The core has three kinds of plug, each behind one small
+ * interface, so that a new one is a new file and no branch elsewhere:
+ *
+ *   transports        transport.h; vsock.c (kvp_vsock.ko), vmbus.c
+ *   services          struct kvp_service below; exchange.c (KVP)
+ *   daemon endpoints  struct kvp_daemon below; netlink.c
+ *
+ * A packet from the host travels: transport -> kvp_transport_receive()
+ * (any context: copied and queued) -> transport.c's work, in order ->
+ * negotiation (shared, transport.c) or the service's receive() -> the
+ * service's daemon through daemon->ops->deliver() -> the daemon's answer
+ * through the service's own reply entry -> kvp_request_finish() -> the
+ * transport's send().
  */
 #ifndef _KVP_KVP_H
 #define _KVP_KVP_H
@@ -9,6 +21,7 @@
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
 
+#include "ic.h"
 #include "msg.h"
 #include "transport.h"
 
@@ -26,44 +39,76 @@ struct kvp_stats {
 	u64 truncated;
 };
 
-/* The channel: everything below `lock` is protected by it. */
-struct kvp_core {
-	struct mutex lock;	/* serializes the channel */
+struct kvp_service;
+struct kvp_daemon;
+
+/*
+ * One host packet, from its arrival to its answer.  The reply is built in
+ * place in pkt (an IC reply is the request packet, modified).
+ */
+struct kvp_request {
+	struct list_head list;		/* rx queue, then the service's */
+	struct kvp_transport *transport;
+	enum kvp_service_id service;
+	u64 host_id;
+	u32 id;				/* the daemon's handle for it */
+	struct kvp_daemon *daemon;	/* NULL while waiting for one */
+	unsigned long deadline;
+	bool reserved;			/* from the core's reserve */
+	struct kvp_msg msg;
+	size_t len;
+	u8 pkt[];
+};
+
+/*
+ * A daemon endpoint: how a service reaches the daemon attached to it.
+ * deliver() passes a request on (lock held: it may sleep but must not call
+ * back into the service); the endpoint tells the service the daemon is gone
+ * with kvp_service_detach(), and brings its answers through the service's
+ * reply entry (kvp_exchange_reply() for the KVP service).
+ */
+struct kvp_daemon_ops {
+	int (*deliver)(struct kvp_daemon *daemon,
+		       const struct kvp_request *req);
+};
+
+struct kvp_daemon {
+	const struct kvp_daemon_ops *ops;
+	u32 pid;
+};
+
+/* What one service does with the packets of its own IC message type. */
+struct kvp_service_ops {
+	/* A packet of type ic_type; lock held.  Must finish or queue req. */
+	void (*receive)(struct kvp_service *svc, struct kvp_request *req,
+			const struct kvp_ic_hdr *hdr);
+};
+
+/*
+ * One IC service's channel.  Negotiation is shared (transport.c) and uses
+ * msg_versions; everything below `lock` is protected by it.
+ */
+struct kvp_service {
+	const char *name;
+	enum kvp_service_id id;
+	u16 ic_type;
+	const struct kvp_ic_versions *msg_versions;
+	const struct kvp_service_ops *ops;
+
+	struct mutex lock;		/* serializes the service */
 	struct kvp_transport *transport;
 	bool connected;
 	bool negotiated;
 	u32 fw_version;
 	u32 msg_version;
+	struct kvp_daemon *daemon;
 	struct list_head pending;	/* struct kvp_request, oldest first */
 	unsigned int nr_pending;
 	u32 next_id;
-	u32 daemon_pid;
-	u32 daemon_gen;			/* counts registrations */
 	struct kvp_stats stats;
 	struct delayed_work timeout_work;
 	bool timeout_armed;		/* timeout_work is set for timeout_at */
 	unsigned long timeout_at;
-	struct work_struct daemon_gone_work;
-	/* Set and cleared with cmpxchg: the socket may close in atomic context. */
-	u32 daemon_portid;
-	u32 gone_portid;
-};
-
-extern struct kvp_core kvp_core;
-extern unsigned int kvp_daemon_wait_ms;
-extern unsigned int kvp_request_timeout_ms;
-
-struct kvp_request {
-	struct list_head list;
-	struct kvp_transport *transport;
-	u64 host_id;
-	u32 id;
-	u32 daemon_portid;		/* 0 while waiting for a daemon */
-	u32 daemon_gen;			/* the registration it went to */
-	unsigned long deadline;
-	struct kvp_msg msg;
-	size_t len;
-	u8 pkt[];
 };
 
 /* A snapshot for KVP_CMD_GET_STATUS. */
@@ -80,24 +125,42 @@ struct kvp_status {
 	struct kvp_stats stats;
 };
 
-/* service.c */
-int kvp_service_init(void);
-void kvp_service_uninit(void);
-struct kvp_request *kvp_request_alloc(struct kvp_transport *transport,
-				      const u8 *pkt, size_t len, u64 id);
-void kvp_request_finish(struct kvp_request *req, u32 status);
-void kvp_request_free(struct kvp_request *req);
-void kvp_service_submit(struct kvp_request *req);
-void kvp_service_drop_all(void);
-void kvp_service_status(struct kvp_status *status);
-int kvp_service_register_daemon(u32 portid, u32 pid);
-void kvp_service_daemon_gone(u32 portid);
-int kvp_service_reply(u32 portid, u32 id, u32 status, const char *key,
-		      const char *value);
+extern unsigned int kvp_daemon_wait_ms;
+extern unsigned int kvp_request_timeout_ms;
 
-/* netlink.c */
+/* service.c: what every service shares */
+struct kvp_service *kvp_service_get(enum kvp_service_id id);
+void kvp_service_init(struct kvp_service *svc);
+void kvp_service_uninit(struct kvp_service *svc);
+void kvp_request_finish(struct kvp_request *req, u32 status);
+void kvp_service_queue(struct kvp_service *svc, struct kvp_request *req);
+struct kvp_request *kvp_service_find(struct kvp_service *svc,
+				     struct kvp_daemon *daemon, u32 id);
+void kvp_service_drop_all(struct kvp_service *svc);
+void kvp_service_status(struct kvp_service *svc, struct kvp_status *status);
+int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon);
+void kvp_service_detach(struct kvp_service *svc, struct kvp_daemon *daemon);
+
+/* exchange.c: the KVP exchange service */
+struct kvp_exchange_answer {
+	u32 status;		/* HRESULT for the host */
+	u8 fields;		/* KVP_FIELD_* given below */
+	const char *key;	/* UTF-8, NUL-terminated */
+	const char *value;
+};
+
+extern struct kvp_service kvp_exchange;
+int kvp_exchange_reply(struct kvp_daemon *daemon, u32 id,
+		       const struct kvp_exchange_answer *answer);
+
+/* request.c: host packets' memory, with a reserve for hard times */
+struct kvp_request *kvp_request_alloc(size_t len);
+void kvp_request_free(struct kvp_request *req);
+int kvp_request_init(void);
+void kvp_request_uninit(void);
+
+/* netlink.c: the generic-netlink family and its daemon endpoint */
 int kvp_netlink_init(void);
 void kvp_netlink_uninit(void);
-int kvp_netlink_send_request(u32 portid, u32 id, const struct kvp_msg *msg);
 
 #endif /* _KVP_KVP_H */

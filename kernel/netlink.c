@@ -4,7 +4,10 @@
  * registration and replies for CAP_NET_ADMIN, and the requests the kernel
  * sends to the registered daemon.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/netlink.h>
+#include <linux/slab.h>
 #include <linux/sched.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -21,6 +24,12 @@ static const struct nla_policy kvp_policy[KVP_A_MAX + 1] = {
 };
 
 static struct genl_family kvp_genl_family;
+static int kvp_nl_deliver(struct kvp_daemon *daemon,
+			  const struct kvp_request *req);
+
+static const struct kvp_daemon_ops kvp_nl_daemon_ops = {
+	.deliver = kvp_nl_deliver,
+};
 
 static int kvp_put_stats(struct sk_buff *skb, const struct kvp_stats *stats)
 {
@@ -74,7 +83,7 @@ static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply;
 	void *hdr;
 
-	kvp_service_status(&status);
+	kvp_service_status(&kvp_exchange, &status);
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
@@ -88,25 +97,104 @@ static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(reply, info);
 }
 
+/*
+ * The daemon endpoint: a netlink socket that registered.  Its registration
+ * ends when the socket closes; the notifier learns that in atomic context
+ * and leaves the rest to kvp_nl_gone_work.  kvp_nl_lock serializes
+ * registration, replies and the end of a registration, so a reply always
+ * reaches the service from the daemon attached to it.
+ */
+struct kvp_nl_daemon {
+	struct kvp_daemon daemon;
+	u32 portid;
+	bool gone;			/* its socket closed */
+};
+
+static DEFINE_MUTEX(kvp_nl_lock);
+static DEFINE_SPINLOCK(kvp_nl_gone_lock);	/* `current` for the notifier */
+static struct kvp_nl_daemon *kvp_nl_current;
+
+/* kvp_nl_lock held: ends the current registration. */
+static void kvp_nl_end(void)
+{
+	struct kvp_nl_daemon *d = kvp_nl_current;
+
+	kvp_service_detach(&kvp_exchange, &d->daemon);
+	spin_lock_bh(&kvp_nl_gone_lock);
+	kvp_nl_current = NULL;
+	spin_unlock_bh(&kvp_nl_gone_lock);
+	kfree(d);
+}
+
+/* kvp_nl_lock held: a daemon whose socket closed leaves now. */
+static void kvp_nl_end_gone(void)
+{
+	if (kvp_nl_current && READ_ONCE(kvp_nl_current->gone))
+		kvp_nl_end();
+}
+
+static void kvp_nl_gone_work_fn(struct work_struct *work)
+{
+	mutex_lock(&kvp_nl_lock);
+	kvp_nl_end_gone();
+	mutex_unlock(&kvp_nl_lock);
+}
+
+static DECLARE_WORK(kvp_nl_gone_work, kvp_nl_gone_work_fn);
+
 static int kvp_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
-	return kvp_service_register_daemon(info->snd_portid,
-					   task_tgid_vnr(current));
+	struct kvp_nl_daemon *d;
+	int err;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->daemon.ops = &kvp_nl_daemon_ops;
+	d->daemon.pid = task_tgid_vnr(current);
+	d->portid = info->snd_portid;
+	mutex_lock(&kvp_nl_lock);
+	kvp_nl_end_gone();
+	err = kvp_nl_current ? -EBUSY :
+	      kvp_service_attach(&kvp_exchange, &d->daemon);
+	if (!err) {
+		spin_lock_bh(&kvp_nl_gone_lock);
+		kvp_nl_current = d;
+		spin_unlock_bh(&kvp_nl_gone_lock);
+	}
+	mutex_unlock(&kvp_nl_lock);
+	if (err)
+		kfree(d);
+	return err;
 }
 
 static int kvp_nl_reply(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
+	struct kvp_exchange_answer answer = {};
+	int err;
 
 	if (!attrs[KVP_A_REQ_ID] || !attrs[KVP_A_STATUS])
 		return -EINVAL;
-	return kvp_service_reply(info->snd_portid,
-				 nla_get_u32(attrs[KVP_A_REQ_ID]),
-				 nla_get_u32(attrs[KVP_A_STATUS]),
-				 attrs[KVP_A_KEY] ?
-				 nla_data(attrs[KVP_A_KEY]) : NULL,
-				 attrs[KVP_A_VALUE] ?
-				 nla_data(attrs[KVP_A_VALUE]) : NULL);
+	answer.status = nla_get_u32(attrs[KVP_A_STATUS]);
+	if (attrs[KVP_A_KEY]) {
+		answer.fields |= KVP_FIELD_KEY;
+		answer.key = nla_data(attrs[KVP_A_KEY]);
+	}
+	if (attrs[KVP_A_VALUE]) {
+		answer.fields |= KVP_FIELD_VALUE;
+		answer.value = nla_data(attrs[KVP_A_VALUE]);
+	}
+	mutex_lock(&kvp_nl_lock);
+	if (!kvp_nl_current || kvp_nl_current->portid != info->snd_portid ||
+	    READ_ONCE(kvp_nl_current->gone))
+		err = -EPERM;
+	else
+		err = kvp_exchange_reply(&kvp_nl_current->daemon,
+					 nla_get_u32(attrs[KVP_A_REQ_ID]),
+					 &answer);
+	mutex_unlock(&kvp_nl_lock);
+	return err;
 }
 
 static const struct genl_small_ops kvp_genl_ops[] = {
@@ -138,9 +226,29 @@ static struct genl_family kvp_genl_family __ro_after_init = {
 	.parallel_ops = true,
 };
 
-/* Sends a host request to the daemon's socket; never blocks. */
-int kvp_netlink_send_request(u32 portid, u32 id, const struct kvp_msg *msg)
+/* The request's fields, as its kind of message has them (msg.c). */
+static int kvp_nl_put_fields(struct sk_buff *skb, const struct kvp_msg *msg)
 {
+	u8 fields = kvp_msg_kind(msg->op)->request;
+
+	if ((fields & KVP_FIELD_INDEX) &&
+	    nla_put_u32(skb, KVP_A_INDEX, msg->index))
+		return -EMSGSIZE;
+	if ((fields & KVP_FIELD_KEY) && nla_put_string(skb, KVP_A_KEY, msg->key))
+		return -EMSGSIZE;
+	if ((fields & KVP_FIELD_VALUE) &&
+	    nla_put_string(skb, KVP_A_VALUE, msg->value))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Sends a host request to the daemon's socket; never blocks. */
+static int kvp_nl_deliver(struct kvp_daemon *daemon,
+			  const struct kvp_request *req)
+{
+	struct kvp_nl_daemon *d = container_of(daemon, struct kvp_nl_daemon,
+					       daemon);
+	const struct kvp_msg *msg = &req->msg;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -148,27 +256,15 @@ int kvp_netlink_send_request(u32 portid, u32 id, const struct kvp_msg *msg)
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put(skb, 0, 0, &kvp_genl_family, 0, KVP_CMD_REQUEST);
-	if (!hdr)
-		goto nospace;
-	if (nla_put_u32(skb, KVP_A_REQ_ID, id) ||
+	if (!hdr || nla_put_u32(skb, KVP_A_REQ_ID, req->id) ||
 	    nla_put_u32(skb, KVP_A_OP, msg->op) ||
-	    nla_put_u32(skb, KVP_A_POOL, msg->pool))
-		goto nospace;
-	if (msg->op == KVP_OP_ENUMERATE &&
-	    nla_put_u32(skb, KVP_A_INDEX, msg->index))
-		goto nospace;
-	if (msg->op != KVP_OP_ENUMERATE &&
-	    nla_put_string(skb, KVP_A_KEY, msg->key))
-		goto nospace;
-	if (msg->op == KVP_OP_SET &&
-	    nla_put_string(skb, KVP_A_VALUE, msg->value))
-		goto nospace;
+	    nla_put_u32(skb, KVP_A_POOL, msg->pool) ||
+	    kvp_nl_put_fields(skb, msg)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(skb, hdr);
-	return genlmsg_unicast(&init_net, skb, portid);
-
-nospace:
-	nlmsg_free(skb);
-	return -EMSGSIZE;
+	return genlmsg_unicast(&init_net, skb, d->portid);
 }
 
 /* A daemon's socket closed: its registration ends with it. */
@@ -177,9 +273,16 @@ static int kvp_netlink_notify(struct notifier_block *nb, unsigned long event,
 {
 	struct netlink_notify *n = ptr;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
-	    net_eq(n->net, &init_net))
-		kvp_service_daemon_gone(n->portid);
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net) || !n->portid)
+		return NOTIFY_DONE;
+	spin_lock_bh(&kvp_nl_gone_lock);
+	if (kvp_nl_current && kvp_nl_current->portid == n->portid &&
+	    !kvp_nl_current->gone) {
+		WRITE_ONCE(kvp_nl_current->gone, true);
+		schedule_work(&kvp_nl_gone_work);
+	}
+	spin_unlock_bh(&kvp_nl_gone_lock);
 	return NOTIFY_DONE;
 }
 
@@ -196,10 +299,10 @@ int kvp_netlink_init(void)
 		return err;
 	err = genl_register_family(&kvp_genl_family);
 	if (err)
-		goto err_family;
+		goto err_notifier;
 	return 0;
 
-err_family:
+err_notifier:
 	netlink_unregister_notifier(&kvp_netlink_notifier);
 	return err;
 }
@@ -208,4 +311,9 @@ void kvp_netlink_uninit(void)
 {
 	genl_unregister_family(&kvp_genl_family);
 	netlink_unregister_notifier(&kvp_netlink_notifier);
+	cancel_work_sync(&kvp_nl_gone_work);
+	mutex_lock(&kvp_nl_lock);
+	if (kvp_nl_current)
+		kvp_nl_end();
+	mutex_unlock(&kvp_nl_lock);
 }

@@ -1,165 +1,242 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The entry points for transport modules: binding, connection state, and
- * the dispatch of received IC packets.  Negotiation is answered here at
- * once, whether or not a daemon runs: the host never waits for one to learn
- * the versions.
+ * the dispatch of received IC packets to the services.  A packet is copied
+ * and queued in whatever context the transport hands it over, and handled
+ * later in process context, in order.  Negotiation is answered here for
+ * every service, at once, whether or not a daemon runs: the host never
+ * waits for one to learn the versions.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/ratelimit.h>
+#include <linux/string.h>
 
-#include "ic.h"
 #include "kvp.h"
+
+static DEFINE_MUTEX(kvp_transport_lock);	/* serializes binding */
+static struct kvp_transport *kvp_transport_bound;
+
+/* Every service's state follows the transport's; each under its lock. */
+static void kvp_transport_bind(struct kvp_transport *transport)
+{
+	struct kvp_service *svc;
+	int i;
+
+	for (i = 0; i < KVP_SERVICE_COUNT; i++) {
+		svc = kvp_service_get(i);
+		mutex_lock(&svc->lock);
+		kvp_service_drop_all(svc);
+		svc->transport = transport;
+		svc->connected = false;
+		svc->negotiated = false;
+		mutex_unlock(&svc->lock);
+	}
+}
+
+static void kvp_transport_dispatch(struct kvp_transport *transport,
+				   struct kvp_request *req);
+
+static void kvp_transport_rx_work(struct work_struct *work)
+{
+	struct kvp_transport *transport = container_of(work,
+						       struct kvp_transport,
+						       rx_work);
+	struct kvp_request *req;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&transport->rx_lock, flags);
+		req = list_first_entry_or_null(&transport->rx_queue,
+					       struct kvp_request, list);
+		if (req)
+			list_del_init(&req->list);
+		spin_unlock_irqrestore(&transport->rx_lock, flags);
+		if (!req)
+			break;
+		kvp_transport_dispatch(transport, req);
+	}
+}
 
 int kvp_transport_register(struct kvp_transport *transport)
 {
 	int err = 0;
 
-	mutex_lock(&kvp_core.lock);
-	if (kvp_core.transport)
+	spin_lock_init(&transport->rx_lock);
+	INIT_LIST_HEAD(&transport->rx_queue);
+	INIT_WORK(&transport->rx_work, kvp_transport_rx_work);
+	mutex_lock(&kvp_transport_lock);
+	if (kvp_transport_bound) {
 		err = -EBUSY;
-	else
-		kvp_core.transport = transport;
-	mutex_unlock(&kvp_core.lock);
+	} else {
+		kvp_transport_bound = transport;
+		kvp_transport_bind(transport);
+	}
+	mutex_unlock(&kvp_transport_lock);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kvp_transport_register);
 
-/* After this returns the core never calls the transport again. */
+/*
+ * After this returns the core never calls the transport again.  The
+ * transport must not hand over packets any more when it calls this.
+ */
 void kvp_transport_unregister(struct kvp_transport *transport)
 {
-	mutex_lock(&kvp_core.lock);
-	if (kvp_core.transport == transport) {
-		kvp_service_drop_all();
-		kvp_core.transport = NULL;
-		kvp_core.connected = false;
-		kvp_core.negotiated = false;
+	struct kvp_request *req, *tmp;
+
+	mutex_lock(&kvp_transport_lock);
+	if (kvp_transport_bound != transport) {
+		mutex_unlock(&kvp_transport_lock);
+		return;
 	}
-	mutex_unlock(&kvp_core.lock);
+	kvp_transport_bound = NULL;
+	cancel_work_sync(&transport->rx_work);
+	list_for_each_entry_safe(req, tmp, &transport->rx_queue, list)
+		kvp_request_free(req);
+	INIT_LIST_HEAD(&transport->rx_queue);
+	kvp_transport_bind(NULL);
+	mutex_unlock(&kvp_transport_lock);
 }
 EXPORT_SYMBOL_GPL(kvp_transport_unregister);
 
-/* A new connection starts over: negotiation again, old requests gone. */
+/*
+ * A connection for one service begins or ends (process context).  What the
+ * transport handed over before is dealt with first; then the service starts
+ * over: negotiation again, the old connection's requests gone.
+ */
 void kvp_transport_set_connected(struct kvp_transport *transport,
-				 bool connected)
+				 enum kvp_service_id service, bool connected)
 {
-	mutex_lock(&kvp_core.lock);
-	if (kvp_core.transport == transport) {
-		kvp_service_drop_all();
-		kvp_core.connected = connected;
-		kvp_core.negotiated = false;
+	struct kvp_service *svc = kvp_service_get(service);
+
+	flush_work(&transport->rx_work);
+	mutex_lock(&svc->lock);
+	if (svc->transport == transport) {
+		kvp_service_drop_all(svc);
+		svc->connected = connected;
+		svc->negotiated = false;
 	}
-	mutex_unlock(&kvp_core.lock);
+	mutex_unlock(&svc->lock);
 }
 EXPORT_SYMBOL_GPL(kvp_transport_set_connected);
 
-void kvp_transport_malformed(struct kvp_transport *transport)
+void kvp_transport_malformed(struct kvp_transport *transport,
+			     enum kvp_service_id service)
 {
-	mutex_lock(&kvp_core.lock);
-	kvp_core.stats.malformed++;
-	mutex_unlock(&kvp_core.lock);
+	struct kvp_service *svc = kvp_service_get(service);
+
+	mutex_lock(&svc->lock);
+	svc->stats.malformed++;
+	mutex_unlock(&svc->lock);
 }
 EXPORT_SYMBOL_GPL(kvp_transport_malformed);
 
-static void kvp_negotiate(struct kvp_request *req)
+/*
+ * Takes one packet from the host, in any context; pkt is only read during
+ * the call.  Returns 0 once the packet is queued (it will be answered),
+ * -EPROTO for one too short to be an IC packet (it cannot be answered: a
+ * framing error of the transport's), -ENOMEM when no copy could be made (the
+ * transport keeps the packet and hands it over again later).
+ */
+int kvp_transport_receive(struct kvp_transport *transport,
+			  enum kvp_service_id service, const u8 *pkt,
+			  size_t len, u64 id)
+{
+	struct kvp_request *req;
+	unsigned long flags;
+
+	if (len < KVP_ICMSG_HDR_LEN || len > KVP_IC_MAX_PACKET ||
+	    service >= KVP_SERVICE_COUNT)
+		return -EPROTO;
+	req = kvp_request_alloc(len);
+	if (!req)
+		return -ENOMEM;
+	req->transport = transport;
+	req->service = service;
+	req->host_id = id;
+	memcpy(req->pkt, pkt, len);
+	spin_lock_irqsave(&transport->rx_lock, flags);
+	list_add_tail(&req->list, &transport->rx_queue);
+	spin_unlock_irqrestore(&transport->rx_lock, flags);
+	queue_work(system_wq, &transport->rx_work);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvp_transport_receive);
+
+/*
+ * NEGOTIATE: one framework and one message version from the service's
+ * lists, or zero counts and E_FAIL when nothing matches.  A negotiation too
+ * malformed to answer properly is refused with E_FAIL, unchanged.
+ */
+static void kvp_transport_negotiate(struct kvp_service *svc,
+				    struct kvp_request *req)
 {
 	u32 fw, msg;
 	int err;
 
-	err = kvp_ic_negotiate(req->pkt, req->len, &fw, &msg);
+	err = kvp_ic_negotiate(req->pkt, req->len, svc->msg_versions, &fw,
+			       &msg);
 	if (err == -EINVAL) {
-		kvp_core.stats.malformed++;
-		pr_warn_ratelimited("kvp: malformed negotiation dropped\n");
-		kvp_request_free(req);
-		return;
-	}
-	kvp_core.stats.negotiations++;
-	if (err) {
-		pr_warn_ratelimited("kvp: host offers no version we speak\n");
+		svc->stats.malformed++;
+		pr_warn_ratelimited("%s: malformed negotiation refused\n",
+				    svc->name);
 		kvp_request_finish(req, KVP_E_FAIL);
 		return;
 	}
-	if (!kvp_core.negotiated || kvp_core.fw_version != fw ||
-	    kvp_core.msg_version != msg)
-		pr_info("kvp: negotiated framework %u.%u, KVP %u.%u\n",
-			fw >> 16, fw & 0xffff, msg >> 16, msg & 0xffff);
-	kvp_core.negotiated = true;
-	kvp_core.fw_version = fw;
-	kvp_core.msg_version = msg;
+	svc->stats.negotiations++;
+	if (err) {
+		pr_warn_ratelimited("%s: host offers no version we speak\n",
+				    svc->name);
+		kvp_request_finish(req, KVP_E_FAIL);
+		return;
+	}
+	if (!svc->negotiated || svc->fw_version != fw ||
+	    svc->msg_version != msg)
+		pr_info("%s: negotiated framework %u.%u, message %u.%u\n",
+			svc->name, KVP_VERSION_MAJOR(fw),
+			KVP_VERSION_MINOR(fw), KVP_VERSION_MAJOR(msg),
+			KVP_VERSION_MINOR(msg));
+	svc->negotiated = true;
+	svc->fw_version = fw;
+	svc->msg_version = msg;
 	kvp_request_finish(req, KVP_S_OK);
 }
 
 /*
- * A KVP request: decoded here, so that a malformed one is answered at once
- * and only well-formed ones reach the daemon.  A GET or ENUMERATE must be
- * long enough to carry the key and value of its reply.
+ * Process context, in arrival order.  Every packet with an IC header is
+ * answered: a malformed one, one of a type the service does not handle, or
+ * a request before the host negotiated gets E_FAIL at once (a Hyper-V host
+ * always negotiates first).
  */
-static void kvp_exchange(struct kvp_request *req, const struct kvp_ic_hdr *hdr)
+static void kvp_transport_dispatch(struct kvp_transport *transport,
+				   struct kvp_request *req)
 {
-	const u8 *payload = req->pkt + KVP_ICMSG_HDR_LEN;
-	struct kvp_msg *msg = &req->msg;
-	int err;
-
-	kvp_core.stats.requests++;
-	err = kvp_msg_decode(payload, hdr->size, msg);
-	if (!err && (msg->op == KVP_OP_GET || msg->op == KVP_OP_ENUMERATE) &&
-	    hdr->size < kvp_msg_len(msg->op))
-		err = -EINVAL;
-	switch (err) {
-	case 0:
-		kvp_service_submit(req);
-		return;
-	case -EOPNOTSUPP:
-		pr_notice_ratelimited("kvp: operation %u not supported\n",
-				      payload[0]);
-		kvp_request_finish(req, KVP_E_NOT_SUPPORTED);
-		return;
-	case -EMSGSIZE:
-		pr_warn_ratelimited("kvp: key or value too long for a pool record\n");
-		kvp_request_finish(req, KVP_E_FAIL);
-		return;
-	default:
-		kvp_core.stats.malformed++;
-		pr_warn_ratelimited("kvp: malformed KVP request refused\n");
-		kvp_request_finish(req, KVP_E_FAIL);
-	}
-}
-
-/*
- * Handles one packet from the host.  Process context; pkt is only read
- * during the call.  Malformed packets are counted, logged (rate-limited)
- * and, when their header is sound enough to answer, refused with E_FAIL.
- */
-void kvp_transport_receive(struct kvp_transport *transport, const u8 *pkt,
-			   size_t len, u64 id)
-{
-	struct kvp_request *req;
+	struct kvp_service *svc = kvp_service_get(req->service);
 	struct kvp_ic_hdr hdr;
 
-	req = kvp_request_alloc(transport, pkt, len, id);
-	mutex_lock(&kvp_core.lock);
-	if (kvp_core.transport != transport || !kvp_core.connected) {
-		if (req)
-			kvp_request_free(req);
-	} else if (!req) {
-		/* Nothing to answer with: the host's request times out. */
-		kvp_core.stats.failures++;
-		pr_warn_ratelimited("kvp: out of memory, host packet dropped\n");
-	} else if (kvp_ic_parse(req->pkt, len, &hdr)) {
-		kvp_core.stats.malformed++;
-		pr_warn_ratelimited("kvp: short or inconsistent IC packet (%zu bytes) dropped\n",
-				    len);
+	mutex_lock(&svc->lock);
+	if (svc->transport != transport || !svc->connected) {
 		kvp_request_free(req);
+	} else if (kvp_ic_parse(req->pkt, req->len, &hdr)) {
+		svc->stats.malformed++;
+		pr_warn_ratelimited("%s: inconsistent IC packet (%zu bytes) refused\n",
+				    svc->name, req->len);
+		kvp_request_finish(req, KVP_E_FAIL);
 	} else if (hdr.type == KVP_IC_TYPE_NEGOTIATE) {
-		kvp_negotiate(req);
-	} else if (hdr.type == KVP_IC_TYPE_KVP) {
-		kvp_exchange(req, &hdr);
+		kvp_transport_negotiate(svc, req);
+	} else if (hdr.type != svc->ic_type) {
+		svc->stats.malformed++;
+		pr_warn_ratelimited("%s: IC message type %u refused\n",
+				    svc->name, hdr.type);
+		kvp_request_finish(req, KVP_E_FAIL);
+	} else if (!svc->negotiated) {
+		pr_warn_ratelimited("%s: request before negotiation refused\n",
+				    svc->name);
+		kvp_request_finish(req, KVP_E_FAIL);
 	} else {
-		kvp_core.stats.malformed++;
-		pr_warn_ratelimited("kvp: IC message type %u dropped\n",
-				    hdr.type);
-		kvp_request_free(req);
+		svc->ops->receive(svc, req, &hdr);
 	}
-	mutex_unlock(&kvp_core.lock);
+	mutex_unlock(&svc->lock);
 }
-EXPORT_SYMBOL_GPL(kvp_transport_receive);

@@ -7,8 +7,12 @@
  * One kernel thread owns the connection: it connects, says HELLO, reads
  * frames and hands IC packets to kvp.ko, and reconnects with back-off when
  * the connection fails.  Module load only starts the thread, so a host that
- * is not there never delays boot.
+ * is not there never delays boot.  One connection carries every service the
+ * host announces (framing version 2), each frame naming its service.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -27,6 +31,7 @@
 #define KVP_VSOCK_BACKOFF_MIN_MS	100
 #define KVP_VSOCK_BACKOFF_MAX_MS	3600000
 #define KVP_VSOCK_HANDSHAKE_TIMEOUT	(5 * HZ)
+#define KVP_VSOCK_NOMEM_RETRY_MS	10
 
 static unsigned int kvp_vsock_host_cid = KVP_VSOCK_HOST_CID;
 module_param_named(host_cid, kvp_vsock_host_cid, uint, 0444);
@@ -46,6 +51,8 @@ struct kvp_vsock {
 	struct task_struct *thread;
 	struct mutex lock;		/* protects sock against send/stop */
 	struct socket *sock;
+	u16 version;			/* of the connection */
+	unsigned long services;		/* connected services, by core id */
 	bool stopping;
 	wait_queue_head_t wait;		/* the back-off sleep */
 	u8 rx[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
@@ -53,13 +60,34 @@ struct kvp_vsock {
 
 static struct kvp_vsock *kvp_vsock;
 
-static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 type, u64 id,
-				const u8 *payload, size_t len)
+/* The wire's service numbers, by the core's service id. */
+static const u16 kvp_vsock_wire_service[KVP_SERVICE_COUNT] = {
+	[KVP_SERVICE_EXCHANGE] = KVP_VSOCK_SERVICE_KVP,
+};
+
+/* The core's service for a wire service number; false if we have none. */
+static bool kvp_vsock_core_service(u16 wire, enum kvp_service_id *service)
+{
+	int i;
+
+	for (i = 0; i < KVP_SERVICE_COUNT; i++) {
+		if (kvp_vsock_wire_service[i] == wire) {
+			*service = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 version, u16 type,
+				u16 service, u64 id, const u8 *payload,
+				size_t len)
 {
 	struct kvp_frame frame = {
-		.version = KVP_VSOCK_VERSION,
+		.version = version,
 		.type = type,
 		.length = len,
+		.service = service,
 		.id = id,
 	};
 	u8 hdr[KVP_VSOCK_HDR_LEN];
@@ -81,8 +109,7 @@ static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 type, u64 id,
 		 * loses the connection, and the thread reconnects.
 		 */
 		if (ret != sizeof(hdr) + len) {
-			pr_warn_ratelimited("kvp_vsock: cannot send to host (%d)\n",
-					    ret);
+			pr_warn_ratelimited("cannot send to host (%d)\n", ret);
 			kernel_sock_shutdown(vs->sock, SHUT_RDWR);
 			ret = ret < 0 ? ret : -EIO;
 		}
@@ -91,13 +118,17 @@ static int kvp_vsock_send_frame(struct kvp_vsock *vs, u16 type, u64 id,
 	return ret < 0 ? ret : 0;
 }
 
-static int kvp_vsock_send(struct kvp_transport *transport, const u8 *pkt,
+static int kvp_vsock_send(struct kvp_transport *transport,
+			  enum kvp_service_id service, const u8 *pkt,
 			  size_t len, u64 id)
 {
 	struct kvp_vsock *vs = container_of(transport, struct kvp_vsock,
 					    transport);
 
-	return kvp_vsock_send_frame(vs, KVP_VSOCK_PACKET, id, pkt, len);
+	return kvp_vsock_send_frame(vs, READ_ONCE(vs->version),
+				    KVP_VSOCK_PACKET,
+				    kvp_vsock_wire_service[service], id, pkt,
+				    len);
 }
 
 static const struct kvp_transport_ops kvp_vsock_ops = {
@@ -126,8 +157,8 @@ static int kvp_vsock_read_frame(struct kvp_vsock *vs, struct socket *sock,
 	if (err)
 		return err;
 	if (kvp_frame_parse(vs->rx, frame)) {
-		pr_warn_ratelimited("kvp_vsock: bad frame header from host\n");
-		kvp_transport_malformed(&vs->transport);
+		pr_warn_ratelimited("bad frame header from host\n");
+		kvp_transport_malformed(&vs->transport, KVP_SERVICE_EXCHANGE);
 		return -EPROTO;
 	}
 	if (!frame->length)
@@ -157,6 +188,32 @@ static struct socket *kvp_vsock_connect(void)
 }
 
 /*
+ * The host's WELCOME: a version we offered, and in version 2 the services
+ * it serves.  Returns the services we share with it (core ids), 0 if the
+ * WELCOME is not one we accept.
+ */
+static unsigned long kvp_vsock_welcome(const struct kvp_frame *frame,
+				       const u8 *payload)
+{
+	unsigned long services = 0;
+	u32 offered;
+	int i;
+
+	if (frame->type != KVP_VSOCK_WELCOME || frame->id || frame->service ||
+	    frame->version > KVP_VSOCK_VERSION)
+		return 0;
+	if (frame->version == 1)
+		return frame->length ? 0 : BIT(KVP_SERVICE_EXCHANGE);
+	if (frame->length != KVP_VSOCK_WELCOME_V2_LEN)
+		return 0;
+	offered = kvp_get_le32(payload);
+	for (i = 0; i < KVP_SERVICE_COUNT; i++)
+		if (offered & BIT(kvp_vsock_wire_service[i]))
+			services |= BIT(i);
+	return services;
+}
+
+/*
  * HELLO, then the host's WELCOME with a version we speak; a host that
  * accepts but never answers is given up after a while.
  */
@@ -165,7 +222,8 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	struct kvp_frame frame;
 	int err;
 
-	err = kvp_vsock_send_frame(vs, KVP_VSOCK_HELLO, 0, NULL, 0);
+	err = kvp_vsock_send_frame(vs, KVP_VSOCK_VERSION, KVP_VSOCK_HELLO, 0, 0,
+				   NULL, 0);
 	if (err)
 		return err;
 	sock->sk->sk_rcvtimeo = KVP_VSOCK_HANDSHAKE_TIMEOUT;
@@ -173,14 +231,59 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	if (err)
 		return err;
-	if (frame.type != KVP_VSOCK_WELCOME ||
-	    frame.version != KVP_VSOCK_VERSION || frame.length) {
-		pr_warn_ratelimited("kvp_vsock: host did not welcome us (type %u, version %u)\n",
-				    frame.type, frame.version);
-		kvp_transport_malformed(&vs->transport);
+	vs->services = kvp_vsock_welcome(&frame, vs->rx + KVP_VSOCK_HDR_LEN);
+	if (!vs->services) {
+		pr_warn_ratelimited("host did not welcome us (type %u, version %u, length %u)\n",
+				    frame.type, frame.version, frame.length);
+		kvp_transport_malformed(&vs->transport, KVP_SERVICE_EXCHANGE);
 		return -EPROTO;
 	}
+	WRITE_ONCE(vs->version, frame.version);
 	return 0;
+}
+
+static void kvp_vsock_set_connected(struct kvp_vsock *vs, bool connected)
+{
+	int i;
+
+	for (i = 0; i < KVP_SERVICE_COUNT; i++)
+		if (vs->services & BIT(i))
+			kvp_transport_set_connected(&vs->transport, i,
+						    connected);
+}
+
+/*
+ * Hands one PACKET to the core.  When memory is short the core says so,
+ * and the packet is handed over again a little later: never dropped.
+ */
+static int kvp_vsock_packet(struct kvp_vsock *vs, const struct kvp_frame *frame)
+{
+	enum kvp_service_id service;
+	int err;
+
+	if (frame->type != KVP_VSOCK_PACKET || frame->version != vs->version ||
+	    !kvp_vsock_core_service(frame->service, &service) ||
+	    !(vs->services & BIT(service))) {
+		pr_warn_ratelimited("unexpected frame (type %u, version %u, service %u) from host\n",
+				    frame->type, frame->version,
+				    frame->service);
+		kvp_transport_malformed(&vs->transport, KVP_SERVICE_EXCHANGE);
+		return -EPROTO;
+	}
+	for (;;) {
+		err = kvp_transport_receive(&vs->transport, service,
+					    vs->rx + KVP_VSOCK_HDR_LEN,
+					    frame->length, frame->id);
+		if (err != -ENOMEM || READ_ONCE(vs->stopping))
+			break;
+		msleep_interruptible(KVP_VSOCK_NOMEM_RETRY_MS);
+	}
+	if (err == -EPROTO) {
+		pr_warn_ratelimited("packet of %u bytes is no IC packet\n",
+				    frame->length);
+		kvp_transport_malformed(&vs->transport, service);
+	}
+	return err;
 }
 
 /*
@@ -195,26 +298,15 @@ static bool kvp_vsock_serve(struct kvp_vsock *vs, struct socket *sock,
 	*err = kvp_vsock_handshake(vs, sock);
 	if (*err)
 		return false;
-	pr_info("kvp_vsock: connected to host %u port %u\n",
-		kvp_vsock_host_cid, kvp_vsock_port);
-	kvp_transport_set_connected(&vs->transport, true);
-	for (;;) {
+	pr_info("connected to host %u port %u (framing version %u)\n",
+		kvp_vsock_host_cid, kvp_vsock_port, vs->version);
+	kvp_vsock_set_connected(vs, true);
+	do {
 		*err = kvp_vsock_read_frame(vs, sock, &frame);
-		if (*err)
-			break;
-		if (frame.type != KVP_VSOCK_PACKET ||
-		    frame.version != KVP_VSOCK_VERSION) {
-			pr_warn_ratelimited("kvp_vsock: unexpected frame (type %u, version %u) from host\n",
-					    frame.type, frame.version);
-			kvp_transport_malformed(&vs->transport);
-			*err = -EPROTO;
-			break;
-		}
-		kvp_transport_receive(&vs->transport,
-				      vs->rx + KVP_VSOCK_HDR_LEN,
-				      frame.length, frame.id);
-	}
-	kvp_transport_set_connected(&vs->transport, false);
+		if (!*err)
+			*err = kvp_vsock_packet(vs, &frame);
+	} while (!*err);
+	kvp_vsock_set_connected(vs, false);
 	return true;
 }
 
@@ -243,7 +335,7 @@ static int kvp_vsock_thread(void *data)
 			served = kvp_vsock_serve(vs, sock, &err);
 			kvp_vsock_set_sock(vs, NULL);
 			sock_release(sock);
-			pr_info_ratelimited("kvp_vsock: disconnected from host (%d)\n",
+			pr_info_ratelimited("disconnected from host (%d)\n",
 					    err);
 			/* Only a host that welcomed us is retried at once. */
 			if (served)
@@ -277,20 +369,20 @@ static int __init kvp_vsock_init(void)
 	vs->transport.ops = &kvp_vsock_ops;
 	err = kvp_transport_register(&vs->transport);
 	if (err)
-		goto err_register;
+		goto err_free;
 	vs->thread = kthread_run(kvp_vsock_thread, vs, "kvp_vsock");
 	if (IS_ERR(vs->thread)) {
 		err = PTR_ERR(vs->thread);
-		goto err_thread;
+		goto err_unregister;
 	}
 	/* The thread may end on its own before kvp_vsock_exit() stops it. */
 	get_task_struct(vs->thread);
 	kvp_vsock = vs;
 	return 0;
 
-err_thread:
+err_unregister:
 	kvp_transport_unregister(&vs->transport);
-err_register:
+err_free:
 	kfree(vs);
 	return err;
 }

@@ -6,10 +6,11 @@
 #   deps      scripts/deps.sh (apt-get what is missing)
 #   fetch     scripts/fetch.sh (Debian 6.1 kernel, 6.12 headers, kselftest
 #             headers; cached)
-#   modules   make modules KERNELDIR=<fetched headers>   (W=1, no warnings)
+#   sparse    make sparse (C=2, W=1, no warnings): the release modules
+#   modules   make modules KERNELDIR=<fetched headers> KVP_DEBUG=y (W=1, no
+#             warnings): the test build the VM loads
 #   modules-6.12  scripts/modules-6.12.sh: the same against Debian's 6.12
 #             headers, built in a copy ($BUILD/mod-6.12; W=1, no warnings)
-#   sparse    make sparse (C=2, no warnings)
 #   style     scripts/style.sh (checkpatch --strict)
 #   tools     make tools
 #   selftests make -C selftests (native and VM test programs)
@@ -121,10 +122,14 @@ load_env
 
 # After a failed build the old .ko files and programs may still be there:
 # keep them out of the VM rather than test stale code.
-step modules quiet make -j"$JOBS" modules KERNELDIR="$KERNELDIR" || export KVP_VM_NO_MODULES=1
+# sparse builds the release modules (W=1, no warnings); the modules step
+# then builds the test build the VM loads (KVP_DEBUG=y: the same code plus
+# the hooks the VM tests use to force rare paths, such as failed
+# allocations).
+step sparse quiet make sparse KERNELDIR="$KERNELDIR" || true
+step modules quiet make -j"$JOBS" modules KERNELDIR="$KERNELDIR" KVP_DEBUG=y || export KVP_VM_NO_MODULES=1
 # Only built, never loaded: the VM runs 6.1.
 step modules-6.12 quiet scripts/modules-6.12.sh || true
-step sparse quiet make sparse KERNELDIR="$KERNELDIR" || true
 step style scripts/style.sh || true
 step tools make -j"$JOBS" tools || export KVP_VM_NO_TOOLS=1
 step selftests make -j"$JOBS" -k -C selftests KSFT_DIR="$KSFT_DIR" || true

@@ -107,9 +107,9 @@ TEST(nonzero_flags)
 
 	for (i = 0; i < 4; i++) {
 		memcpy(hdr, golden, sizeof(hdr));
-		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x01;
+		hdr[KVP_VSOCK_OFF_SERVICE + i] = 0x01;
 		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
-		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x80;
+		hdr[KVP_VSOCK_OFF_SERVICE + i] = 0x80;
 		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
 	}
 }

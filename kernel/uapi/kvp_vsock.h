@@ -26,7 +26,7 @@
 #define _UAPI_KVP_VSOCK_H
 
 #define KVP_VSOCK_MAGIC		0x4650564bU	/* "KVPF" */
-#define KVP_VSOCK_VERSION	1
+#define KVP_VSOCK_VERSION	2	/* the highest this header describes */
 #define KVP_VSOCK_HDR_LEN	24
 #define KVP_VSOCK_MAX_PAYLOAD	16384
 #define KVP_VSOCK_PORT		5462
@@ -36,8 +36,17 @@
 #define KVP_VSOCK_OFF_VERSION	4
 #define KVP_VSOCK_OFF_TYPE	6
 #define KVP_VSOCK_OFF_LENGTH	8
-#define KVP_VSOCK_OFF_FLAGS	12
+#define KVP_VSOCK_OFF_SERVICE	12	/* version 2; flags in version 1 */
+#define KVP_VSOCK_OFF_FLAGS	14
 #define KVP_VSOCK_OFF_ID	16
+
+/* Version 2: WELCOME carries a u32 mask of the services the host serves. */
+#define KVP_VSOCK_WELCOME_V2_LEN	4
+
+enum kvp_vsock_service {
+	KVP_VSOCK_SERVICE_KVP = 0,		/* the host asks, the guest answers */
+	KVP_VSOCK_SERVICE_ACTIVATION = 1,	/* the guest asks, the host answers */
+};
 
 enum kvp_vsock_type {
 	KVP_VSOCK_HELLO = 1,

@@ -279,6 +279,72 @@ TEST_F(channel, daemon_killed_mid_request)
 	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 1, "after", "ok", 0, NULL));
 }
 
+struct held_ctx {
+	u32 id;
+	int got;
+};
+
+static void hold(struct kvp_nl *nl, const struct kvp_nl_request *req,
+		 void *arg)
+{
+	struct held_ctx *ctx = arg;
+
+	(void)nl;
+	ctx->id = req->id;
+	ctx->got++;
+}
+
+static bool wait_request(struct kvp_nl *nl, struct held_ctx *ctx, int got)
+{
+	struct pollfd pfd = { .fd = kvp_nl_fd(nl), .events = POLLIN };
+
+	while (ctx->got < got && poll(&pfd, 1, FAKEHOST_WAIT_MS) > 0)
+		kvp_nl_receive(nl);
+	return ctx->got == got;
+}
+
+/*
+ * A daemon that closes its socket and one that registers right after: the
+ * request the first held fails at once, the next goes to the second.
+ * Registration and the requests a daemon holds change together.
+ */
+TEST_F(channel, daemon_replaced_at_once)
+{
+	struct kvp_nl *old, *new;
+	struct held_ctx a, b;
+	u32 fw, msgv;
+	size_t len;
+	int round;
+
+	set_param("request_timeout_ms", 60000);
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	for (round = 0; round < 20; round++) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		ASSERT_EQ(0, kvp_nl_open(&old));
+		ASSERT_EQ(0, kvp_nl_register(old, hold, &a));
+		len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 1, "k", "v",
+					   0);
+		ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET,
+					   100 + round, self->pkt, len));
+		ASSERT_TRUE(wait_request(old, &a, 1));
+		kvp_nl_close(old);
+		ASSERT_EQ(0, kvp_nl_open(&new));
+		ASSERT_EQ(0, kvp_nl_register(new, hold, &b));
+		EXPECT_EQ(KVP_E_FAIL, fakehost_await_status(self->fd,
+							    100 + round,
+							    self->pkt, len));
+		ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET,
+					   200 + round, self->pkt, len));
+		ASSERT_TRUE(wait_request(new, &b, 1));
+		ASSERT_EQ(0, kvp_nl_reply(new, b.id, KVP_S_OK, NULL, NULL));
+		EXPECT_EQ(KVP_S_OK, fakehost_await_status(self->fd,
+							  200 + round,
+							  self->pkt, len));
+		kvp_nl_close(new);
+	}
+}
+
 struct late_ctx {
 	u32 id;
 	int got;
@@ -322,49 +388,164 @@ TEST_F(channel, late_reply_is_discarded)
 	kvp_nl_close(nl);
 }
 
+/*
+ * Sends len bytes of self->pkt as request `id`; returns the reply's status
+ * (read from its header even when the rest is inconsistent).
+ */
+static u32 answer(struct _test_data_channel *self, u64 id, size_t len)
+{
+	int n = fakehost_transact(self->fd, id, self->pkt, len,
+				  FAKEHOST_WAIT_MS);
+
+	if (n != (int)len || n < KVP_ICMSG_HDR_LEN)
+		return 0xdeadbeef;
+	return kvp_get_le32(self->pkt + KVP_IC_OFF_STATUS);
+}
+
+/* Every packet with an IC header is answered: the host never waits. */
 TEST_F(channel, malformed_packets_refused)
 {
 	struct kvp_nl_status st;
-	struct kvp_ic_hdr hdr;
 	u32 fw, msgv;
 	size_t len;
-	int n;
+	u8 buf[16];
 
-	/* Shorter than the IC headers: dropped, no answer. */
-	memset(self->pkt, 0, 20);
-	EXPECT_EQ(0, fakehost_transact(self->fd, 2, self->pkt, 20, 500));
-	/* An IC type this channel does not carry: dropped. */
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	/* An IC type this channel does not carry. */
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_IC_OFF_TYPE] = 5;
-	EXPECT_EQ(0, fakehost_transact(self->fd, 3, self->pkt, len, 500));
-	/* icmsgsize larger than the packet: dropped. */
-	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
-	EXPECT_EQ(0, fakehost_transact(self->fd, 4, self->pkt, 200, 500));
-	/* A SET whose key size overruns its body: refused with E_FAIL. */
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 3, len));
+	/* icmsgsize larger than the packet. */
+	fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 4, 200));
+	/* A SET whose key size overruns its body. */
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_IC_OFF_SIZE] = 40;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
-	n = fakehost_transact(self->fd, 6, self->pkt, len, FAKEHOST_WAIT_MS);
-	ASSERT_EQ((int)len, n);
-	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
-	EXPECT_EQ(KVP_E_FAIL, hdr.status);
-	/* An ENUMERATE too short to carry its reply: refused. */
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 6, len));
+	/* An ENUMERATE too short to carry its reply. */
 	len = fakehost_kvp_request(self->pkt, KVP_OP_ENUMERATE, 0, "", "", 0);
 	self->pkt[KVP_IC_OFF_SIZE] = 100;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
-	n = fakehost_transact(self->fd, 7, self->pkt, len, FAKEHOST_WAIT_MS);
-	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
-	EXPECT_EQ(KVP_E_FAIL, hdr.status);
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 7, len));
+	/* A negotiation whose version lists overrun it. */
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	self->pkt[KVP_IC_OFF_TYPE] = KVP_IC_TYPE_NEGOTIATE;
+	self->pkt[KVP_ICMSG_HDR_LEN] = 99;
+	self->pkt[KVP_ICMSG_HDR_LEN + 2] = 99;
+	self->pkt[KVP_IC_OFF_SIZE] = 16;
+	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 8, len));
 	/* IP info is not handled yet: not supported, not a hang. */
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_ICMSG_HDR_LEN] = KVP_OP_GET_IP_INFO;
-	n = fakehost_transact(self->fd, 8, self->pkt, len, FAKEHOST_WAIT_MS);
-	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
-	EXPECT_EQ(KVP_E_NOT_SUPPORTED, hdr.status);
+	EXPECT_EQ(KVP_E_NOT_SUPPORTED, answer(self, 9, len));
 	/* The channel still works. */
-	ASSERT_EQ(0, fakehost_negotiate(self->fd, 9, &fw, &msgv));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 10, &fw, &msgv));
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(5, st.stats[KVP_NL_STAT_MALFORMED]);
+	/* Shorter than the IC headers: nothing to answer with, so the guest
+	 * treats it as a framing error and starts a new connection. */
+	memset(self->pkt, 0, 20);
+	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 11, self->pkt,
+				   20));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(self->fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(6, st.stats[KVP_NL_STAT_MALFORMED]);
+}
+
+/* A Hyper-V host negotiates first; requests before that are refused. */
+TEST_F(channel, request_before_negotiation_refused)
+{
+	u32 fw, msgv;
+
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_SET, 0, "early", "v", 0, NULL));
+	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_ENUMERATE, 2, "", "", 0,
+				   NULL));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "late", "v", 0, NULL));
+	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_GET, 0, "early", "", 0, NULL));
+}
+
+/* Pool 2 is what the guest reports of itself: the host reads it only. */
+TEST_F(channel, pool_2_is_read_only_for_the_host)
+{
+	struct kvp_msg out;
+	u32 fw, msgv;
+
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	EXPECT_EQ(KVP_E_ACCESSDENIED, call(self, KVP_OP_SET, KVP_POOL_AUTO,
+					   "OSName", "forged", 0, NULL));
+	EXPECT_EQ(KVP_E_ACCESSDENIED, call(self, KVP_OP_DELETE, KVP_POOL_AUTO,
+					   "OSName", "", 0, NULL));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_GET, KVP_POOL_AUTO, "OSName", "",
+				 0, &out));
+	EXPECT_STRNE("forged", out.value);
+}
+
+/*
+ * The host may leave old bytes in the fields the guest only writes (an
+ * ENUMERATE's key and value, a GET's value): they are not looked at.
+ */
+TEST_F(channel, output_fields_of_requests_ignored)
+{
+	u8 *payload = self->pkt + KVP_ICMSG_HDR_LEN;
+	struct kvp_ic_hdr hdr;
+	struct kvp_msg out;
+	u32 fw, msgv;
+	size_t len;
+
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "k", "v", 0, NULL));
+	len = fakehost_kvp_request(self->pkt, KVP_OP_ENUMERATE, 0, "", "", 0);
+	memset(payload + 8, 0xff, KVP_MSG_ENUM_LEN - 8);
+	ASSERT_EQ(KVP_S_OK, answer(self, 20, len));
+	ASSERT_EQ(0, kvp_ic_parse(self->pkt, len, &hdr));
+	ASSERT_EQ(0, kvp_msg_decode_reply(payload, hdr.size, &out));
+	EXPECT_STREQ("k", out.key);
+	EXPECT_STREQ("v", out.value);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_GET, 0, "k", "", 0);
+	memset(payload + 4, 0xee, 4);		/* value_type */
+	memset(payload + 12, 0xff, 4);		/* value_size */
+	memset(payload + 528, 0xff, KVP_VALUE_BYTES);
+	ASSERT_EQ(KVP_S_OK, answer(self, 21, len));
+	ASSERT_EQ(0, kvp_msg_decode_reply(payload, KVP_MSG_GETSET_LEN, &out));
+	EXPECT_STREQ("v", out.value);
+}
+
+/*
+ * Memory short (a test build's debug_fail_alloc): the core's reserve holds
+ * the packets, and when it is in use too the transport hands a packet over
+ * again later.  Every request is answered; none is lost.
+ */
+TEST_F(channel, packets_answered_when_memory_is_short)
+{
+	u32 fw, msgv, id;
+	size_t len;
+
+	if (access("/sys/module/kvp/parameters/debug_fail_alloc", F_OK))
+		SKIP(return, "kvp.ko is not a test build (KVP_DEBUG=y)");
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	set_param("debug_fail_alloc", 1);
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	for (id = 30; id < 34; id++)
+		ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, id,
+					   self->pkt, len));
+	/* No daemon: each fails after daemon_wait_ms, in order. */
+	for (id = 30; id < 34; id++)
+		EXPECT_EQ(KVP_E_FAIL, fakehost_await_status(self->fd, id,
+							    self->pkt, len));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "k", "v", 0, NULL));
+	set_param("debug_fail_alloc", 0);
 }
 
 TEST_F(channel, garbage_frame_resets_connection)
@@ -396,6 +577,77 @@ TEST_F(channel, garbage_frame_resets_connection)
 	hdr[KVP_VSOCK_OFF_LENGTH + 2] = 1;
 	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, hdr, sizeof(hdr)));
 	EXPECT_EQ(-ECONNRESET, fakehost_read_full(self->fd, buf, 1, FAKEHOST_WAIT_MS));
+}
+
+/* kvp_vsock with a host of framing version 2 (one port, a service field). */
+TEST(framing_version_2)
+{
+	unsigned int port = 27000 + getpid() % 20000;
+	u8 mask[4], pkt[KVP_IC_MAX_PACKET], buf[16];
+	struct kvp_nl_status st;
+	u32 fw, msgv;
+	u16 offered;
+	size_t len;
+	int lfd, fd;
+
+	ASSERT_EQ(0, sh("modprobe kvp"));
+	lfd = fakehost_listen(port);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+
+	/* The guest offers 2; a version-2 WELCOME names the services. */
+	fd = fakehost_accept_hello(lfd, &offered);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(2, offered);
+	kvp_put_le32(mask, 1u << KVP_VSOCK_SERVICE_KVP);
+	fakehost_version = 2;
+	ASSERT_EQ(0, fakehost_send(fd, KVP_VSOCK_WELCOME, 0, mask, 4));
+	ASSERT_EQ(0, fakehost_negotiate(fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
+	/* A service the host did not announce ends the connection. */
+	len = fakehost_kvp_request(pkt, KVP_OP_GET, 0, "k", "", 0);
+	ASSERT_EQ(0, fakehost_send_frame(fd, 2, KVP_VSOCK_PACKET,
+					 KVP_VSOCK_SERVICE_ACTIVATION, 2, pkt,
+					 len));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	close(fd);
+
+	/* So does a PACKET of another version than the connection's. */
+	fd = fakehost_accept_version(lfd, 2, 1u << KVP_VSOCK_SERVICE_KVP);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fakehost_send_frame(fd, 1, KVP_VSOCK_PACKET,
+					 KVP_VSOCK_SERVICE_KVP, 3, pkt, len));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	close(fd);
+
+	/* A WELCOME above the guest's offer, or with an id, is refused ... */
+	fd = fakehost_accept_hello(lfd, &offered);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fakehost_send_frame(fd, 3, KVP_VSOCK_WELCOME, 0, 0, NULL,
+					 0));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	close(fd);
+	fd = fakehost_accept_hello(lfd, &offered);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fakehost_send_frame(fd, 2, KVP_VSOCK_WELCOME, 0, 7, mask,
+					 4));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	close(fd);
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(4, st.stats[KVP_NL_STAT_MALFORMED]);
+
+	/* ... and a version-1 host still works. */
+	fd = fakehost_accept_version(lfd, 1, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fakehost_negotiate(fd, 4, &fw, &msgv));
+	close(fd);
+	close(lfd);
+	sh("rmmod kvp_vsock; rmmod kvp");
 }
 
 TEST(unprivileged_netlink_refused)

@@ -49,11 +49,15 @@ int fakehost_read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int fakehost_send(int fd, u16 type, u64 id, const void *payload, size_t len)
+/* The framing version of the connection: 1 until a test welcomes with 2. */
+u16 fakehost_version = 1;
+
+int fakehost_send_frame(int fd, u16 version, u16 type, u16 service, u64 id,
+			const void *payload, size_t len)
 {
 	struct kvp_frame frame = {
-		.version = KVP_VSOCK_VERSION, .type = type,
-		.length = len, .id = id,
+		.version = version, .type = type, .length = len,
+		.service = service, .id = id,
 	};
 	u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
 
@@ -61,6 +65,12 @@ int fakehost_send(int fd, u16 type, u64 id, const void *payload, size_t len)
 	memcpy(buf + KVP_VSOCK_HDR_LEN, payload, len);
 	return write(fd, buf, KVP_VSOCK_HDR_LEN + len) ==
 	       (ssize_t)(KVP_VSOCK_HDR_LEN + len) ? 0 : -EIO;
+}
+
+int fakehost_send(int fd, u16 type, u64 id, const void *payload, size_t len)
+{
+	return fakehost_send_frame(fd, fakehost_version, type,
+				   KVP_VSOCK_SERVICE_KVP, id, payload, len);
 }
 
 /* Reads one frame; returns its payload length or a negative errno. */
@@ -79,8 +89,11 @@ int fakehost_recv(int fd, struct kvp_frame *frame, u8 *payload,
 	return err ? err : (int)frame->length;
 }
 
-/* Waits for the guest to connect and greets it.  Returns the socket. */
-int fakehost_accept(int lfd)
+/*
+ * Waits for the guest to connect and reads its HELLO.  Returns the socket
+ * and the version the guest offers in *offered.
+ */
+int fakehost_accept_hello(int lfd, u16 *offered)
 {
 	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	struct kvp_frame frame;
@@ -93,14 +106,42 @@ int fakehost_accept(int lfd)
 	if (fd < 0)
 		return -errno;
 	if (fakehost_recv(fd, &frame, buf, 5000) != 0 ||
-	    frame.type != KVP_VSOCK_HELLO || frame.version < 1 ||
-	    fakehost_send(fd, KVP_VSOCK_WELCOME, 0, NULL, 0)) {
+	    frame.type != KVP_VSOCK_HELLO || frame.version < 1) {
+		close(fd);
+		return -EPROTO;
+	}
+	*offered = frame.version;
+	return fd;
+}
+
+/*
+ * Accepts the guest with a WELCOME of `version`: 1 as the first hosts did,
+ * 2 with the mask of services served.  Returns the socket.
+ */
+int fakehost_accept_version(int lfd, u16 version, u32 services)
+{
+	u8 mask[KVP_VSOCK_WELCOME_V2_LEN];
+	u16 offered;
+	int fd = fakehost_accept_hello(lfd, &offered);
+
+	if (fd < 0)
+		return fd;
+	kvp_put_le32(mask, services);
+	fakehost_version = version;
+	if (offered < version ||
+	    fakehost_send(fd, KVP_VSOCK_WELCOME, 0, mask,
+			  version == 1 ? 0 : sizeof(mask))) {
 		close(fd);
 		return -EPROTO;
 	}
 	return fd;
 }
 
+/* Waits for the guest to connect and greets it as a version-1 host. */
+int fakehost_accept(int lfd)
+{
+	return fakehost_accept_version(lfd, 1, 0);
+}
 
 /* Sends one IC packet and returns the reply's length (0: none in time). */
 int fakehost_transact(int fd, u64 id, u8 *pkt, size_t len, int timeout_ms)
@@ -179,7 +220,7 @@ u32 fakehost_kvp_call(int fd, u64 id, u8 *pkt, u8 op, u8 pool,
 	    hdr.flags != (KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_RESPONSE))
 		return 0xdeadbeef;
 	if (out && hdr.status == KVP_S_OK &&
-	    kvp_msg_decode(pkt + KVP_ICMSG_HDR_LEN, hdr.size, out))
+	    kvp_msg_decode_reply(pkt + KVP_ICMSG_HDR_LEN, hdr.size, out))
 		return 0xbadc0de;
 	return hdr.status;
 }

@@ -15,8 +15,14 @@
 
 #define FAKEHOST_WAIT_MS 5000
 
+extern u16 fakehost_version;
+
 int fakehost_listen(unsigned int port);
+int fakehost_accept_hello(int lfd, u16 *offered);
+int fakehost_accept_version(int lfd, u16 version, u32 services);
 int fakehost_accept(int lfd);
+int fakehost_send_frame(int fd, u16 version, u16 type, u16 service, u64 id,
+			const void *payload, size_t len);
 int fakehost_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int fakehost_send(int fd, u16 type, u64 id, const void *payload, size_t len);
 int fakehost_recv(int fd, struct kvp_frame *frame, u8 *payload,

@@ -75,7 +75,7 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len)
 {
 	struct kvp_frame frame = {
-		.version = KVP_VSOCK_VERSION,
+		.version = 1,
 		.type = type,
 		.length = (u32)len,
 		.id = id,
@@ -163,9 +163,9 @@ static int kvp_guest_packet(struct kvp_guest *guest,
 	if (frame->type != KVP_VSOCK_PACKET)
 		return kvp_guest_fail(guest, "unexpected frame type %u",
 				      frame->type);
-	if (frame->version != KVP_VSOCK_VERSION)
+	if (frame->version != 1)
 		return kvp_guest_fail(guest, "frame version %u after WELCOME %u",
-				      frame->version, KVP_VSOCK_VERSION);
+				      frame->version, 1);
 	if (!guest->busy_id || frame->id != guest->busy_id)
 		return kvp_guest_fail(guest, "packet with unknown id %llu",
 				      (unsigned long long)frame->id);
