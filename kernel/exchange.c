@@ -73,6 +73,9 @@ static int kvp_exchange_fill(struct kvp_service *svc, struct kvp_request *req,
 	struct kvp_msg *msg = &req->msg;
 	int ret;
 
+	/* A SET or DELETE reply is the request itself. */
+	if (!kind->reply)
+		return 0;
 	if ((answer->fields & kind->reply) != kind->reply)
 		return -EINVAL;
 	if (kind->reply & KVP_FIELD_KEY) {

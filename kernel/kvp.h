@@ -63,9 +63,11 @@ struct kvp_request {
 /*
  * A daemon endpoint: how a service reaches the daemon attached to it.
  * deliver() passes a request on (lock held: it may sleep but must not call
- * back into the service); the endpoint tells the service the daemon is gone
- * with kvp_service_detach(), and brings its answers through the service's
- * reply entry (kvp_exchange_reply() for the KVP service).
+ * back into the service), and returns -ENOTCONN when the daemon is already
+ * going (the request then waits for the next daemon).  The endpoint tells
+ * the service the daemon is gone with kvp_service_detach(), and brings its
+ * answers through the service's reply entry (kvp_exchange_reply() for the
+ * KVP service).
  */
 struct kvp_daemon_ops {
 	int (*deliver)(struct kvp_daemon *daemon,

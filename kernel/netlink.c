@@ -99,8 +99,9 @@ static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * The daemon endpoint: a netlink socket that registered.  Its registration
- * ends when the socket closes; the notifier learns that in atomic context
- * and leaves the rest to kvp_nl_gone_work.  kvp_nl_lock serializes
+ * ends when the socket closes; the notifier learns that from the socket's
+ * release, where it must not wait for our locks, and leaves the rest to
+ * kvp_nl_gone_work.  kvp_nl_lock serializes
  * registration, replies and the end of a registration, so a reply always
  * reaches the service from the daemon attached to it.
  */
@@ -251,6 +252,7 @@ static int kvp_nl_deliver(struct kvp_daemon *daemon,
 	const struct kvp_msg *msg = &req->msg;
 	struct sk_buff *skb;
 	void *hdr;
+	int err;
 
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
@@ -264,7 +266,11 @@ static int kvp_nl_deliver(struct kvp_daemon *daemon,
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
-	return genlmsg_unicast(&init_net, skb, d->portid);
+	err = genlmsg_unicast(&init_net, skb, d->portid);
+	/* The socket closed; the notifier has or will come. */
+	if (READ_ONCE(d->gone) || err == -ECONNREFUSED)
+		return -ENOTCONN;
+	return err;
 }
 
 /* A daemon's socket closed: its registration ends with it. */

@@ -84,10 +84,15 @@ static void kvp_request_to_daemon(struct kvp_service *svc,
 				  struct kvp_request *req)
 {
 	struct kvp_daemon *daemon = svc->daemon;
+	int err;
 
 	if (!daemon)
 		return;
-	if (daemon->ops->deliver(daemon, req)) {
+	err = daemon->ops->deliver(daemon, req);
+	/* A daemon on its way out: the request waits for the next one. */
+	if (err == -ENOTCONN)
+		return;
+	if (err) {
 		pr_warn_ratelimited("%s: cannot pass request %u to the daemon\n",
 				    svc->name, req->id);
 		kvp_request_finish(req, KVP_E_FAIL);

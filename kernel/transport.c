@@ -63,13 +63,13 @@ int kvp_transport_register(struct kvp_transport *transport)
 {
 	int err = 0;
 
-	spin_lock_init(&transport->rx_lock);
-	INIT_LIST_HEAD(&transport->rx_queue);
-	INIT_WORK(&transport->rx_work, kvp_transport_rx_work);
 	mutex_lock(&kvp_transport_lock);
 	if (kvp_transport_bound) {
 		err = -EBUSY;
 	} else {
+		spin_lock_init(&transport->rx_lock);
+		INIT_LIST_HEAD(&transport->rx_queue);
+		INIT_WORK(&transport->rx_work, kvp_transport_rx_work);
 		kvp_transport_bound = transport;
 		kvp_transport_bind(transport);
 	}
@@ -178,6 +178,9 @@ static void kvp_transport_negotiate(struct kvp_service *svc,
 
 	err = kvp_ic_negotiate(req->pkt, req->len, svc->msg_versions, &fw,
 			       &msg);
+	/* A failed negotiation leaves the channel unnegotiated. */
+	if (err)
+		svc->negotiated = false;
 	if (err == -EINVAL) {
 		svc->stats.malformed++;
 		pr_warn_ratelimited("%s: malformed negotiation refused\n",

@@ -47,13 +47,29 @@ struct kvp_transport {
 	struct work_struct rx_work;
 };
 
+/* Process context.  -EBUSY while another transport is bound. */
 int kvp_transport_register(struct kvp_transport *transport);
+/* Process context, once the transport hands over no more packets. */
 void kvp_transport_unregister(struct kvp_transport *transport);
+/*
+ * Process context, never from ops->send: a service's connection to the
+ * host begins or ends.  Packets handed over before are dealt with first;
+ * packets of a service that is not connected are dropped, so a transport
+ * says "connected" before the host can send (before it opens a channel).
+ */
 void kvp_transport_set_connected(struct kvp_transport *transport,
 				 enum kvp_service_id service, bool connected);
+/*
+ * Any context but hard interrupts (a VMBus channel callback runs in a
+ * tasklet).  0: queued, it will be answered; -ENOMEM: keep the packet and
+ * hand it over again later, on a timer of the transport's own, since the
+ * host may send nothing more until it is answered; -EPROTO: too short to
+ * be an IC packet (or too long, or no such service), nothing can answer it.
+ */
 int kvp_transport_receive(struct kvp_transport *transport,
 			  enum kvp_service_id service, const u8 *pkt,
 			  size_t len, u64 id);
+/* Process context: counts a framing error the transport found. */
 void kvp_transport_malformed(struct kvp_transport *transport,
 			     enum kvp_service_id service);
 

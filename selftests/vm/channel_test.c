@@ -428,18 +428,21 @@ TEST_F(channel, malformed_packets_refused)
 	self->pkt[KVP_IC_OFF_SIZE] = 100;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
 	EXPECT_EQ(KVP_E_FAIL, answer(self, 7, len));
-	/* A negotiation whose version lists overrun it. */
+	/* IP info is not handled yet: not supported, not a hang. */
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
+	self->pkt[KVP_ICMSG_HDR_LEN] = KVP_OP_GET_IP_INFO;
+	EXPECT_EQ(KVP_E_NOT_SUPPORTED, answer(self, 8, len));
+	/* A negotiation whose version lists overrun it: refused, and the
+	 * channel is no longer negotiated. */
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	self->pkt[KVP_IC_OFF_TYPE] = KVP_IC_TYPE_NEGOTIATE;
 	self->pkt[KVP_ICMSG_HDR_LEN] = 99;
 	self->pkt[KVP_ICMSG_HDR_LEN + 2] = 99;
 	self->pkt[KVP_IC_OFF_SIZE] = 16;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
-	EXPECT_EQ(KVP_E_FAIL, answer(self, 8, len));
-	/* IP info is not handled yet: not supported, not a hang. */
-	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
-	self->pkt[KVP_ICMSG_HDR_LEN] = KVP_OP_GET_IP_INFO;
-	EXPECT_EQ(KVP_E_NOT_SUPPORTED, answer(self, 9, len));
+	EXPECT_EQ(KVP_E_FAIL, answer(self, 9, len));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(KVP_STATE_CONNECTED, st.state);
 	/* The channel still works. */
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 10, &fw, &msgv));
 	ASSERT_EQ(0, status(&st));
@@ -518,6 +521,48 @@ TEST_F(channel, output_fields_of_requests_ignored)
 	ASSERT_EQ(KVP_S_OK, answer(self, 21, len));
 	ASSERT_EQ(0, kvp_msg_decode_reply(payload, KVP_MSG_GETSET_LEN, &out));
 	EXPECT_STREQ("v", out.value);
+}
+
+/*
+ * The reply to a SET or DELETE is the request with only status and flags
+ * changed, whatever its size and value type.
+ */
+TEST_F(channel, set_and_delete_replies_are_the_request)
+{
+	u8 *payload = self->pkt + KVP_ICMSG_HDR_LEN;
+	u8 sent[KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN];
+	char value[KVP_POOL_VALUE];
+	struct kvp_pool *pool;
+	u32 fw, msgv;
+	size_t len;
+
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	/* A REG_U32 value, padding bytes set. */
+	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "n", "", 0);
+	kvp_put_le32(payload + 4, KVP_REG_U32);
+	kvp_put_le32(payload + 12, 4);
+	kvp_put_le32(payload + 528, 123);
+	payload[2] = 0x5a;
+	memcpy(sent, self->pkt, len);
+	ASSERT_EQ(KVP_S_OK, answer(self, 30, len));
+	EXPECT_EQ(0, memcmp(sent + KVP_ICMSG_HDR_LEN, payload,
+			    len - KVP_ICMSG_HDR_LEN));
+	/* A SET just long enough for its strings. */
+	fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "short", "yes", 0);
+	kvp_put_le16(self->pkt + KVP_IC_OFF_SIZE, 600);
+	ASSERT_EQ(KVP_S_OK, answer(self, 31, KVP_ICMSG_HDR_LEN + 600));
+	/* A DELETE of its own 520 bytes. */
+	fakehost_kvp_request(self->pkt, KVP_OP_DELETE, 0, "n", "", 0);
+	kvp_put_le16(self->pkt + KVP_IC_OFF_SIZE, KVP_MSG_DELETE_LEN);
+	ASSERT_EQ(KVP_S_OK, answer(self, 32,
+				   KVP_ICMSG_HDR_LEN + KVP_MSG_DELETE_LEN));
+	ASSERT_EQ(0, kvp_pool_open(&pool, POOLS, 0, KVP_POOL_READ));
+	EXPECT_EQ(0, kvp_pool_get(pool, "short", value));
+	EXPECT_STREQ("yes", value);
+	EXPECT_EQ(-ENOENT, kvp_pool_get(pool, "n", value));
+	kvp_pool_close(pool);
 }
 
 /*
