@@ -42,7 +42,6 @@ int kvp_pool_open(struct kvp_pool **poolp, const char *dir, int nr, int mode)
 	pool->mode = mode;
 	pool->fd = -1;
 	pool->watch = -1;
-	pool->shadow = KVP_POOL_NONE;
 	pool->page = sysconf(_SC_PAGESIZE);
 	/* without inotify, timestamps alone tell us of changes */
 	pool->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -79,20 +78,16 @@ void kvp_pool_close(struct kvp_pool *pool)
 static int kvp_pool_read(struct kvp_pool *pool, unsigned int slot, char *key,
 			 char *value)
 {
-	const char *want = pool->slots[slot].key;
 	char rec[KVP_POOL_RECORD];
-	ssize_t got;
+	int ret;
 
-	if (slot == pool->shadow)
-		slot = pool->nslots - 1;
-	got = kvp_pread(pool->fd, rec, sizeof(rec), kvp_offset(slot));
-	if (got < 0)
-		return got;
-	if (got != sizeof(rec) || strncmp(rec, want, KVP_POOL_KEY) ||
-	    kvp_record_fault(rec))
-		return -ESTALE;
+	ret = kvp_pool_read_slot(pool, slot, rec);
+	if (!ret && kvp_record_fault(rec))
+		ret = -ESTALE;
+	if (ret)
+		return ret;
 	if (key)
-		strcpy(key, want);
+		strcpy(key, rec);
 	strcpy(value, rec + KVP_POOL_KEY);
 	return 0;
 }
@@ -181,23 +176,6 @@ int kvp_pool_foreach(struct kvp_pool *pool,
 	return ret;
 }
 
-/*
- * Writes rec after the last record (kvp_pool_tidy() cut any torn tail).  A
- * failed append is cut back off, so that it leaves no partial record.
- */
-static int kvp_pool_append(struct kvp_pool *pool, const char *rec)
-{
-	off_t end = kvp_offset(pool->nslots);
-	int ret;
-
-	ret = kvp_pwrite(pool->fd, rec, KVP_POOL_RECORD, end);
-	if (ret) {
-		kvp_truncate(pool->fd, end);
-		pool->dirty = true;
-	}
-	return ret;
-}
-
 static int kvp_pool_set_new(struct kvp_pool *pool, const char *rec)
 {
 	unsigned int nr = pool->nslots;
@@ -222,42 +200,31 @@ static int kvp_pool_set_new(struct kvp_pool *pool, const char *rec)
 }
 
 /*
- * Whether rewriting the record at slot in place is all or nothing for a
- * kill -9.  The kernel copies a write into the page cache a page at a time
- * and may stop between pages for a fatal signal.  The key does not change,
- * so it is enough that the new value and its terminator lie in one page.
- */
-static bool kvp_pool_in_place(const struct kvp_pool *pool, unsigned int slot,
-			      size_t vlen)
-{
-	off_t value = kvp_offset(slot) + KVP_POOL_KEY;
-
-	return value / pool->page == (value + (off_t)vlen) / pool->page;
-}
-
-/*
- * SET of an existing key.  Where a rewrite in place could be torn, the new
- * record goes to the end first and is then copied over the old one: a
- * crash anywhere leaves either the old record or a newer copy at the end,
- * which the next write completes (kvp_pool_tidy()).
+ * SET of an existing key.  When one write of the record could be torn
+ * (kvp_pool_one_page()), a marked copy of the new record goes to the end
+ * first, to be served while the old one is hidden and rewritten
+ * (kvp_pool_overwrite()), and is cut off after.  A kill at any moment leaves the old value served
+ * or the new one.
  */
 static int kvp_pool_set_slot(struct kvp_pool *pool, unsigned int slot,
-			     const char *rec, size_t vlen)
+			     const char *rec)
 {
+	bool one_write = kvp_pool_one_page(pool, slot, rec, KVP_POOL_KEY);
+	char buf[KVP_POOL_RECORD];
 	int ret;
 
-	if (kvp_pool_in_place(pool, slot, vlen)) {
-		ret = kvp_pwrite(pool->fd, rec, KVP_POOL_RECORD,
-				 kvp_offset(slot));
-	} else {
-		ret = kvp_pool_append(pool, rec);
-		if (ret)
-			return ret;
-		ret = kvp_pwrite(pool->fd, rec, KVP_POOL_RECORD,
-				 kvp_offset(slot));
-		if (!ret)
-			ret = kvp_truncate(pool->fd, kvp_offset(pool->nslots));
+	ret = kvp_pool_read_slot(pool, slot, buf);
+	if (ret)
+		return ret;
+	if (!one_write) {
+		memcpy(buf, rec, sizeof(buf));
+		kvp_pool_mark_copy(buf);
+		ret = kvp_pool_append(pool, buf);
 	}
+	if (!ret)
+		ret = kvp_pool_overwrite(pool, slot, rec, KVP_POOL_KEY);
+	if (!ret && !one_write)
+		ret = kvp_truncate(pool->fd, kvp_offset(pool->nslots));
 	if (ret)
 		pool->dirty = true;
 	else
@@ -265,10 +232,44 @@ static int kvp_pool_set_slot(struct kvp_pool *pool, unsigned int slot,
 	return ret;
 }
 
+static int kvp_pool_set_key(struct kvp_pool *pool, const char *rec)
+{
+	unsigned int slot = kvp_pool_find(pool, rec);
+
+	if (slot == KVP_POOL_NONE)
+		return kvp_pool_set_new(pool, rec);
+	return kvp_pool_set_slot(pool, slot, rec);
+}
+
+/*
+ * Runs a change under the write lock.  A change checks that the records it
+ * writes over hold what the index says (kvp_pool_read_slot()) before it
+ * writes anything there; should one not (another writer's change that
+ * kvp_pool_catch_up() could not see: no inotify, a rewrite of the same
+ * size within one timestamp tick), it returns -ESTALE and runs again on
+ * the file read afresh, once.
+ */
+static int kvp_pool_change(struct kvp_pool *pool, const char *rec,
+			   int (*change)(struct kvp_pool *pool,
+					 const char *rec))
+{
+	int tries, ret;
+
+	for (tries = 0; tries < 2; tries++) {
+		ret = kvp_pool_begin(pool, F_WRLCK);
+		if (!ret)
+			ret = change(pool, rec);
+		kvp_pool_unlock(pool);
+		if (ret != -ESTALE)
+			return ret;
+		pool->dirty = true;
+	}
+	return -EIO;
+}
+
 int kvp_pool_set(struct kvp_pool *pool, const char *key, const char *value)
 {
 	char rec[KVP_POOL_RECORD] = { 0 };
-	unsigned int slot;
 	int ret;
 
 	ret = kvp_check_key(key);
@@ -280,16 +281,7 @@ int kvp_pool_set(struct kvp_pool *pool, const char *key, const char *value)
 		return ret;
 	strcpy(rec, key);
 	strcpy(rec + KVP_POOL_KEY, value);
-	ret = kvp_pool_begin(pool, F_WRLCK);
-	if (ret)
-		return ret;
-	slot = kvp_pool_find(pool, key);
-	if (slot == KVP_POOL_NONE)
-		ret = kvp_pool_set_new(pool, rec);
-	else
-		ret = kvp_pool_set_slot(pool, slot, rec, strlen(value));
-	kvp_pool_unlock(pool);
-	return ret;
+	return kvp_pool_change(pool, rec, kvp_pool_set_key);
 }
 
 /*
@@ -315,45 +307,34 @@ static unsigned int kvp_pool_find_repeat(struct kvp_pool *pool,
  * served once that one is gone; a crash before the end leaves the key
  * served as it was.
  */
-static int kvp_pool_delete_key(struct kvp_pool *pool, unsigned int slot)
+static int kvp_pool_delete_key(struct kvp_pool *pool, const char *key)
 {
-	unsigned int repeat;
+	unsigned int slot = kvp_pool_find(pool, key), repeat;
+	char rec[KVP_POOL_RECORD];
 	int ret;
 
-	while (pool->slots[slot].repeats) {
+	if (slot == KVP_POOL_NONE)
+		return -ENOENT;
+	ret = kvp_pool_read_slot(pool, slot, rec);
+	while (!ret && pool->slots[slot].repeats) {
 		repeat = kvp_pool_find_repeat(pool, slot);
-		if (repeat == KVP_POOL_NONE) {
-			pool->dirty = true;
-			return -EIO;
-		}
+		if (repeat == KVP_POOL_NONE)
+			return -ESTALE;
 		ret = kvp_pool_delete_slot(pool, repeat);
-		if (ret)
-			return ret;
-		pool->slots[slot].repeats--;
+		if (!ret)
+			pool->slots[slot].repeats--;
 	}
-	return kvp_pool_delete_slot(pool, slot);
+	return ret ? ret : kvp_pool_delete_slot(pool, slot);
 }
 
 int kvp_pool_delete(struct kvp_pool *pool, const char *key)
 {
-	unsigned int slot;
 	int ret;
 
 	ret = kvp_check_key(key);
 	if (!ret && pool->mode != KVP_POOL_WRITE)
 		ret = -EROFS;
-	if (ret)
-		return ret;
-	ret = kvp_pool_begin(pool, F_WRLCK);
-	if (ret)
-		return ret;
-	slot = kvp_pool_find(pool, key);
-	if (slot == KVP_POOL_NONE)
-		ret = -ENOENT;
-	else
-		ret = kvp_pool_delete_key(pool, slot);
-	kvp_pool_unlock(pool);
-	return ret;
+	return ret ? ret : kvp_pool_change(pool, key, kvp_pool_delete_key);
 }
 
 int kvp_pool_count(struct kvp_pool *pool)

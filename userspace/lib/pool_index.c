@@ -120,6 +120,7 @@ void kvp_pool_index(struct kvp_pool *pool, unsigned int nr, char *key,
 	slot->key = key;
 	slot->hash = hash;
 	slot->repeats = 0;
+	slot->leftover = false;
 	pool->good[pool->ngood++] = nr;
 	pool->table[kvp_pool_probe(pool, key, hash)] = nr;
 }
@@ -134,7 +135,7 @@ void kvp_pool_forget(struct kvp_pool *pool)
 	pool->ngood = 0;
 	pool->bad = 0;
 	pool->torn = 0;
-	pool->shadow = KVP_POOL_NONE;
+	pool->leftovers = 0;
 	memset(pool->table, 0xff, (pool->mask + 1) * sizeof(*pool->table));
 }
 
@@ -151,35 +152,50 @@ static void kvp_pool_reorder(struct kvp_pool *pool, unsigned int nr)
 	pool->good[i] = nr;
 }
 
+/* Slot nr, served, leaves good[] (a skipped record took its place). */
+static void kvp_pool_unorder(struct kvp_pool *pool, unsigned int nr)
+{
+	unsigned int lo = 0, hi = pool->ngood - 1, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (pool->good[mid] < nr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&pool->good[lo], &pool->good[lo + 1],
+		(--pool->ngood - lo) * sizeof(*pool->good));
+}
+
 /*
- * The record at slot is gone and the last record has taken its place.
- * The one gone is served, or a repeat (kvp_pool_delete_key()).
+ * The record at slot is gone and the last record has taken its place (or
+ * was the one gone).  Either may be served or skipped.
  */
 void kvp_pool_unindex(struct kvp_pool *pool, unsigned int slot)
 {
 	struct kvp_slot *gone = &pool->slots[slot];
 	struct kvp_slot *moved = &pool->slots[--pool->nslots];
-	bool served = gone->key;
 
-	if (served) {
+	if (gone->key) {
 		kvp_pool_unhash(pool, kvp_pool_probe(pool, gone->key,
 						     gone->hash));
 		free(gone->key);
-		gone->key = NULL;
-		/* the last good slot came last in good[] */
-		pool->ngood--;
+		/* a served last record, last in good[], takes gone's index */
+		if (gone == moved || moved->key)
+			pool->ngood--;
+		else
+			kvp_pool_unorder(pool, slot);
 	} else {
 		pool->bad--;
+		pool->leftovers -= gone->leftover;
+		if (gone != moved && moved->key)
+			kvp_pool_reorder(pool, slot);
 	}
 	if (gone == moved)
 		return;
-	if (!moved->key) {
-		/* a skipped record moved into the middle: rare, reindex */
-		pool->dirty |= served;
-		return;
-	}
-	pool->table[kvp_pool_probe(pool, moved->key, moved->hash)] = slot;
+	if (moved->key)
+		pool->table[kvp_pool_probe(pool, moved->key, moved->hash)] =
+			slot;
 	*gone = *moved;
-	if (!served)
-		kvp_pool_reorder(pool, slot);
 }

@@ -27,103 +27,88 @@ static void kvp_pool_skip(struct kvp_pool *pool, unsigned int nr,
 }
 
 /*
- * A key seen twice: the first record wins, unless the second is the last
- * record.  Then it is the newer copy that an interrupted DELETE or SET was
- * moving into the first one's place: it is served instead, and the next
- * write completes the move (kvp_pool_tidy()).  A DELETE of the key also
- * removes the other repeats (kvp_pool_delete_key()).
+ * Whether the record at nr, whose key repeats that of the record at first,
+ * also holds its value: what an interrupted DELETE leaves when it is
+ * killed after copying the last record and before cutting it off.  Readers
+ * cannot tell the two apart; the next change removes the repeat.
  */
-static void kvp_pool_duplicate(struct kvp_pool *pool, unsigned int nr,
-			       unsigned int first, bool last)
-{
-	char why[96];
-
-	if (last)
-		pool->shadow = first;
-	else
-		pool->slots[first].repeats++;
-	snprintf(why, sizeof(why), last ?
-		 "newer copy of record %u left by an interrupted change" :
-		 "repeats the key of record %u", first);
-	kvp_pool_skip(pool, nr, why);
-}
-
-/* One reading of records from the file (kvp_pool_load()). */
-struct kvp_load {
-	unsigned int from;		/* first slot read: 0, or the old end */
-	unsigned int last;		/* the last whole record */
-	char tail[KVP_POOL_KEY];	/* its key if it is good, else "" */
-};
-
-/*
- * The first record of the last record's key, its value torn: the copy an
- * interrupted two-step SET or DELETE was writing when it was killed
- * between two pages (a key never straddles one), maybe inside a UTF-8
- * sequence.  It holds the key's place for the intact copy at the end, as
- * an untorn one would; skipped, it would stay bad for good and the key
- * would move to the end.
- */
-static bool kvp_pool_torn_copy(const struct kvp_pool *pool,
-			       const struct kvp_load *load, unsigned int nr,
-			       const char *rec)
-{
-	return nr != load->last && load->tail[0] &&
-	       !strncmp(rec, load->tail, KVP_POOL_KEY) &&
-	       kvp_pool_find(pool, rec) == KVP_POOL_NONE;
-}
-
-/*
- * Loading appended records (from > 0), a key we already knew means the
- * file was rewritten rather than appended to: -ESTALE, load it all.
- */
-static int kvp_pool_load_record(struct kvp_pool *pool,
-				const struct kvp_load *load, unsigned int nr,
+static bool kvp_pool_same_value(struct kvp_pool *pool, unsigned int first,
 				const char *rec)
+{
+	char served[KVP_POOL_RECORD];
+
+	return kvp_pread(pool->fd, served, sizeof(served),
+			 kvp_offset(first)) == sizeof(served) &&
+	       !strncmp(served + KVP_POOL_KEY, rec + KVP_POOL_KEY,
+			KVP_POOL_VALUE);
+}
+
+/*
+ * Skips the record at nr quietly: left by an interrupted change (a key
+ * that is empty, a repeat of a key with its value, or a SET's marked copy
+ * that repeats its key), it is nobody's data and the next change removes
+ * it (kvp_pool_tidy()).
+ */
+static void kvp_pool_leftover(struct kvp_pool *pool, unsigned int nr)
+{
+	pool->slots[nr].leftover = true;
+	pool->leftovers++;
+	pool->bad++;
+}
+
+/*
+ * The first record of a key wins; a later one is skipped.  Loading
+ * appended records (from > 0), a key we already knew means the file was
+ * rewritten rather than appended to: -ESTALE, load it all.
+ */
+static int kvp_pool_load_record(struct kvp_pool *pool, unsigned int from,
+				unsigned int nr, const char *rec)
 {
 	const char *fault = kvp_record_fault(rec);
 	unsigned int first;
+	char why[64];
 	uint32_t hash;
 	char *key;
 	int ret;
 
 	pool->slots[nr].key = NULL;
-	if (fault && !kvp_pool_torn_copy(pool, load, nr, rec)) {
+	pool->slots[nr].leftover = false;
+	if (!rec[0]) {
+		kvp_pool_leftover(pool, nr);
+		return 0;
+	}
+	if (fault) {
 		kvp_pool_skip(pool, nr, fault);
 		return 0;
 	}
 	hash = kvp_hash(rec);
 	first = pool->table[kvp_pool_probe(pool, rec, hash)];
-	if (first < load->from)
+	if (first < from)
 		return -ESTALE;
-	if (first != KVP_POOL_NONE) {
-		kvp_pool_duplicate(pool, nr, first, nr == load->last);
-		return 0;
+	if (first != KVP_POOL_NONE && (kvp_pool_is_copy(rec) ||
+				       kvp_pool_same_value(pool, first, rec))) {
+		kvp_pool_leftover(pool, nr);
+	} else if (first != KVP_POOL_NONE) {
+		pool->slots[first].repeats++;
+		snprintf(why, sizeof(why), "repeats the key of record %u",
+			 first);
+		kvp_pool_skip(pool, nr, why);
+	} else {
+		ret = kvp_pool_room(pool, nr);
+		if (ret)
+			return ret;
+		key = strdup(rec);
+		if (!key)
+			return -ENOMEM;
+		kvp_pool_index(pool, nr, key, hash);
 	}
-	ret = kvp_pool_room(pool, nr);
-	if (ret)
-		return ret;
-	key = strdup(rec);
-	if (!key)
-		return -ENOMEM;
-	kvp_pool_index(pool, nr, key, hash);
 	return 0;
-}
-
-/* The key of the last record, if it is good, for kvp_pool_torn_copy(). */
-static void kvp_pool_peek_tail(struct kvp_pool *pool, struct kvp_load *load,
-			       char *buf)
-{
-	if (kvp_pread(pool->fd, buf, KVP_POOL_RECORD,
-		      kvp_offset(load->last)) == KVP_POOL_RECORD &&
-	    !kvp_record_fault(buf))
-		strcpy(load->tail, buf);
 }
 
 /* Indexes the records from slot `from` to the end of a file of `size` bytes. */
 static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 {
 	off_t records = size / KVP_POOL_RECORD;
-	struct kvp_load load = { .from = from };
 	unsigned int n, i, k, want;
 	char *buf;
 	ssize_t got;
@@ -140,9 +125,6 @@ static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 		return -ENOMEM;
 	pool->reports = 0;
 	pool->torn = size % KVP_POOL_RECORD;
-	load.last = n - 1;
-	if (n > from)
-		kvp_pool_peek_tail(pool, &load, buf);
 	for (i = from; !ret && i < n; i += want) {
 		want = n - i < KVP_POOL_CHUNK ? n - i : KVP_POOL_CHUNK;
 		got = kvp_pread(pool->fd, buf, want * KVP_POOL_RECORD,
@@ -156,11 +138,10 @@ static int kvp_pool_load(struct kvp_pool *pool, unsigned int from, off_t size)
 			pool->dirty = true;
 			want = got / KVP_POOL_RECORD;
 			n = i + want;
-			load.last = n - 1;
 			pool->torn = 0;
 		}
 		for (k = 0; !ret && k < want; k++) {
-			ret = kvp_pool_load_record(pool, &load, i + k,
+			ret = kvp_pool_load_record(pool, from, i + k,
 						   buf + k * KVP_POOL_RECORD);
 			if (!ret)
 				pool->nslots = i + k + 1;
@@ -242,7 +223,7 @@ static bool kvp_pool_appended(struct kvp_pool *pool, const struct stat *st)
 	char key[KVP_POOL_KEY];
 	const char *want;
 
-	if (pool->dirty || pool->shadow != KVP_POOL_NONE || !pool->marked ||
+	if (pool->dirty || !pool->marked ||
 	    st->st_size <= pool->seen.st_size ||
 	    kvp_pool_layout(pool, &mark) || mark != pool->layout)
 		return false;
@@ -336,7 +317,7 @@ int kvp_pool_begin(struct kvp_pool *pool, short type)
 			   st.st_dev == pool->seen.st_dev) {
 			ret = kvp_pool_catch_up(pool, &st);
 			if (!ret && type == F_WRLCK &&
-			    (pool->shadow != KVP_POOL_NONE || pool->torn))
+			    (pool->leftovers || pool->torn))
 				ret = kvp_pool_tidy(pool);
 			if (ret)
 				goto fail;

@@ -34,6 +34,8 @@
 #define KVP_POOL_TRIES		8		/* times we follow a replaced file */
 #define KVP_POOL_MIN		64		/* initial array and table sizes */
 #define KVP_POOL_LAYOUT		"user.kvp.layout"
+/* the mark of a SET's copy (kvp_pool_mark_copy()), 8 bytes, no NUL */
+#define KVP_POOL_COPY_MARK	((const char[8]){ "kvp-copy" })
 
 /*
  * How long one operation waits for the file's locks, in all.  Whoever can
@@ -53,6 +55,7 @@ struct kvp_slot {
 	char *key;		/* NULL: a skipped record, not served */
 	uint32_t hash;
 	unsigned int repeats;	/* skipped later records with this key */
+	bool leftover;		/* skipped, left by an interrupted change */
 };
 
 struct kvp_pool {
@@ -74,9 +77,9 @@ struct kvp_pool {
 	unsigned int cap;	/* allocated entries of slots[] and good[] */
 	unsigned int *table;	/* key hash -> slot, linear probing */
 	unsigned int mask;	/* table size - 1 */
-	unsigned int shadow;	/* slot whose newer copy is the last record */
 
 	unsigned int bad;	/* skipped records */
+	unsigned int leftovers;	/* of which left by interrupted changes */
 	unsigned int torn;	/* bytes after the last whole record */
 	unsigned int reports;	/* skipped records named in this load */
 };
@@ -120,6 +123,14 @@ int kvp_pool_attach(struct kvp_pool *pool);
 int kvp_pool_begin(struct kvp_pool *pool, short type);
 
 /* pool_repair.c */
+bool kvp_pool_one_page(const struct kvp_pool *pool, unsigned int slot,
+		       const char *rec, size_t from);
+void kvp_pool_mark_copy(char *rec);
+bool kvp_pool_is_copy(const char *rec);
+int kvp_pool_append(struct kvp_pool *pool, const char *rec);
+int kvp_pool_overwrite(struct kvp_pool *pool, unsigned int slot,
+		       const char *rec, size_t from);
+int kvp_pool_read_slot(struct kvp_pool *pool, unsigned int slot, char *rec);
 unsigned int kvp_pool_repeat_of(struct kvp_pool *pool, unsigned int nr);
 int kvp_pool_delete_slot(struct kvp_pool *pool, unsigned int slot);
 int kvp_pool_tidy(struct kvp_pool *pool);
