@@ -182,12 +182,9 @@ static int kvp_pool_set_new(struct kvp_pool *pool, const char *rec)
 	char *key;
 	int ret;
 
-	ret = kvp_pool_room(pool, nr);
+	ret = kvp_pool_room_key(pool, nr, rec, &key);
 	if (ret)
 		return ret;
-	key = strdup(rec);
-	if (!key)
-		return -ENOMEM;
 	ret = kvp_pool_append(pool, rec);
 	if (ret) {
 		free(key);

@@ -111,6 +111,21 @@ int kvp_pool_room(struct kvp_pool *pool, unsigned int nr)
 	return 0;
 }
 
+/*
+ * Makes room for rec's key at slot nr (kvp_pool_room()) and a copy of it
+ * for kvp_pool_index() in *key.
+ */
+int kvp_pool_room_key(struct kvp_pool *pool, unsigned int nr, const char *rec,
+		      char **key)
+{
+	int ret = kvp_pool_room(pool, nr);
+
+	if (ret)
+		return ret;
+	*key = strdup(rec);
+	return *key ? 0 : -ENOMEM;
+}
+
 /* Serves key (a copy we own) from slot nr, which kvp_pool_room() made. */
 void kvp_pool_index(struct kvp_pool *pool, unsigned int nr, char *key,
 		    uint32_t hash)

@@ -94,12 +94,9 @@ static int kvp_pool_load_record(struct kvp_pool *pool, unsigned int from,
 			 first);
 		kvp_pool_skip(pool, nr, why);
 	} else {
-		ret = kvp_pool_room(pool, nr);
+		ret = kvp_pool_room_key(pool, nr, rec, &key);
 		if (ret)
 			return ret;
-		key = strdup(rec);
-		if (!key)
-			return -ENOMEM;
 		kvp_pool_index(pool, nr, key, hash);
 	}
 	return 0;

@@ -110,6 +110,8 @@ unsigned int kvp_pool_probe(const struct kvp_pool *pool, const char *key,
 unsigned int kvp_pool_find(const struct kvp_pool *pool, const char *key);
 int kvp_pool_rehash(struct kvp_pool *pool, unsigned int size);
 int kvp_pool_room(struct kvp_pool *pool, unsigned int nr);
+int kvp_pool_room_key(struct kvp_pool *pool, unsigned int nr, const char *rec,
+		      char **key);
 void kvp_pool_index(struct kvp_pool *pool, unsigned int nr, char *key,
 		    uint32_t hash);
 void kvp_pool_forget(struct kvp_pool *pool);
