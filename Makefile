@@ -4,6 +4,10 @@
 #   make check      everything: native tests, then the test VM (6.1 kernel)
 #   make demo       boot the test VM and show a host and a guest exchanging items
 #   make bench      benchmarks: pool engine (native) and end to end (VM)
+#   make crashtest  the pool engine's crash trials, long form: writers
+#                   killed at random while a cloud-init-style appender runs
+#                   (CRASH_ROUNDS rounds, 1000 by default; make check runs
+#                   50 as part of the native tests)
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
 #   make modules-6.12  the modules against Debian's 6.12 headers (fetched)
@@ -60,9 +64,14 @@ demo:
 bench:
 	scripts/bench.sh
 
+CRASH_ROUNDS ?= 1000
+crashtest:
+	$(MAKE) -C selftests out/native/pool_trials_test
+	KVP_CRASH_ROUNDS=$(CRASH_ROUNDS) selftests/out/native/pool_trials_test
+
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench clean
+.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench crashtest clean
