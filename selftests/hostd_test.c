@@ -162,24 +162,36 @@ struct guest {
 	int count[KVP_POOL_COUNT];
 	u32 fail_status;	/* answer every request with it, if set */
 	int fail_at_index;	/* ENUMERATE: fail from this index, if > 0 */
+	u16 version;		/* framing: HELLO offers it, WELCOME sets it */
 	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
 	size_t len;
 	u64 id;
+	struct kvp_frame frame;	/* the last one received */
 };
 
+/* Sends f and its payload p, flags (header offset 14) set as given. */
+static int guest_send_frame(struct guest *g, const struct kvp_frame *f,
+			    u16 flags, const u8 *p)
+{
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+
+	kvp_frame_build(hdr, f);
+	kvp_put_le16(hdr + KVP_VSOCK_OFF_FLAGS, flags);
+	if (write(g->fd, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -1;
+	if (f->length && write(g->fd, p, f->length) != (ssize_t)f->length)
+		return -1;
+	return 0;
+}
+
+/* A frame of the connection's version on the KVP service. */
 static int guest_send(struct guest *g, u16 type, u64 id, const u8 *p,
 		      size_t len)
 {
-	struct kvp_frame f = { .version = 1, .type = type, .length = len,
-			       .id = id };
-	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvp_frame f = { .version = g->version, .type = type,
+			       .length = len, .id = id };
 
-	kvp_frame_build(hdr, &f);
-	if (write(g->fd, hdr, sizeof(hdr)) != sizeof(hdr))
-		return -1;
-	if (len && write(g->fd, p, len) != (ssize_t)len)
-		return -1;
-	return 0;
+	return guest_send_frame(g, &f, 0, p);
 }
 
 /* Reads exactly len bytes within WAIT_MS; 0, -ETIMEDOUT or -ECONNRESET. */
@@ -200,24 +212,31 @@ static int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-/* Receives one frame into g->pkt; returns its type or a negative errno. */
+/*
+ * Receives one frame into g->frame and g->pkt; returns its type or a
+ * negative errno.  A PACKET must be of the connection's version, on the KVP
+ * service.
+ */
 static int guest_recv(struct guest *g, int timeout_ms)
 {
+	struct kvp_frame *f = &g->frame;
 	u8 hdr[KVP_VSOCK_HDR_LEN];
-	struct kvp_frame f;
 	int err;
 
 	err = read_full(g->fd, hdr, sizeof(hdr), timeout_ms);
 	if (err)
 		return err;
-	if (kvp_frame_parse(hdr, &f))
+	if (kvp_frame_parse(hdr, f))
 		return -EPROTO;
-	err = read_full(g->fd, g->pkt, f.length, timeout_ms);
+	err = read_full(g->fd, g->pkt, f->length, timeout_ms);
 	if (err)
 		return err;
-	g->len = f.length;
-	g->id = f.id;
-	return f.type;
+	if (f->type == KVP_VSOCK_PACKET &&
+	    (f->version != g->version || f->service != KVP_VSOCK_SERVICE_KVP))
+		return -EPROTO;
+	g->len = f->length;
+	g->id = f->id;
+	return f->type;
 }
 
 /* The daemon closed the connection (and sent nothing first). */
@@ -229,16 +248,26 @@ static bool guest_dropped(struct guest *g)
 static int guest_connect(struct guest *g, const struct hostd *h)
 {
 	memset(g, 0, sizeof(*g));
+	g->version = KVP_VSOCK_VERSION_MAX;
 	g->fd = try_connect(h->guest_sock);
 	return g->fd < 0 ? -1 : 0;
 }
 
+/*
+ * HELLO offering g->version; the WELCOME must be as kvp_vsock.ko checks
+ * it, with the KVP service alone.  The connection then has its version.
+ */
 static int guest_hello(struct guest *g)
 {
+	u32 services;
+
 	if (guest_send(g, KVP_VSOCK_HELLO, 0, NULL, 0))
 		return -1;
-	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME || g->len != 0)
+	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME ||
+	    kvp_frame_welcome_parse(&g->frame, g->pkt, g->version, &services) ||
+	    services != 1U << KVP_VSOCK_SERVICE_KVP)
 		return -1;
+	g->version = g->frame.version;
 	return 0;
 }
 
@@ -746,6 +775,148 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	kvpctl(&self->r, &self->h, NULL, "host", "list", NULL);
 	EXPECT_NE(NULL, strstr(self->r.out, "alpha"));
 	EXPECT_EQ(NULL, strstr(self->r.out, "vm-10"));
+}
+
+/* The examples of protocol.rst 5.3, as the daemon sends them. */
+static const u8 welcome_v2[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x02, 0x00, 0x02, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00,
+};
+
+static const u8 negotiate_v2[KVP_VSOCK_HDR_LEN + 56] = {
+	0x4b, 0x56, 0x50, 0x46, 0x02, 0x00, 0x03, 0x00,
+	0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+	0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x03, 0x00, 0x00, 0x02, 0x00, 0x03, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	0x03, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+};
+
+/* A version-1 WELCOME: the header alone. */
+static const u8 welcome_v1[KVP_VSOCK_HDR_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x01, 0x00, 0x02, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+TEST_F(hostd, framing_v2_bytes)
+{
+	u8 buf[sizeof(negotiate_v2)];
+	u32 fw, msg;
+
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(welcome_v2), WAIT_MS));
+	EXPECT_EQ(0, memcmp(welcome_v2, buf, sizeof(welcome_v2)));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(negotiate_v2), WAIT_MS));
+	EXPECT_EQ(0, memcmp(negotiate_v2, buf, sizeof(negotiate_v2)));
+
+	/* Answered, and everything after in version 2 on service 0. */
+	self->g.len = sizeof(negotiate_v2) - KVP_VSOCK_HDR_LEN;
+	memcpy(self->g.pkt, buf + KVP_VSOCK_HDR_LEN, self->g.len);
+	self->g.id = 1;
+	ASSERT_EQ(0, kvp_ic_negotiate(self->g.pkt, self->g.len, &fw, &msg));
+	kvp_ic_set_reply(self->g.pkt, KVP_S_OK);
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_PACKET, 1, self->g.pkt,
+				self->g.len));
+	EXPECT_TRUE(guest_expect_item(&self->g, "HostName", NULL));
+	EXPECT_EQ(2, self->g.frame.version);
+}
+
+/* A guest that speaks version 1 only is served as before version 2. */
+TEST_F(hostd, framing_v1_guest)
+{
+	u8 buf[KVP_VSOCK_HDR_LEN];
+
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	self->g.version = 1;
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(0, memcmp(welcome_v1, buf, sizeof(buf)));
+	/* guest_recv() checks every PACKET is of version 1. */
+	ASSERT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k",
+	       NULL);
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_STREQ("v\n", self->r.out);
+}
+
+/* A guest offering a version above ours gets ours. */
+TEST_F(hostd, framing_newer_guest)
+{
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	self->g.version = KVP_VSOCK_VERSION_MAX + 1;
+	ASSERT_EQ(0, guest_hello(&self->g));
+	EXPECT_EQ(KVP_VSOCK_VERSION_MAX, self->g.version);
+	EXPECT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+}
+
+/*
+ * A guest offering hello, negotiated, answers the first host item with a
+ * frame of the version, service and flags given: is it dropped?
+ */
+static bool dropped_for_reply(const struct hostd *h, u16 hello, u16 version,
+			      u16 service, u16 flags)
+{
+	struct kvp_frame f = { .version = version, .type = KVP_VSOCK_PACKET,
+			       .service = service };
+	struct guest g;
+	bool dropped = false;
+	u32 fw, msg;
+
+	if (guest_connect(&g, h))
+		return false;
+	g.version = hello;
+	if (!guest_hello(&g) && !guest_negotiate(&g, &fw, &msg) &&
+	    guest_recv(&g, WAIT_MS) == KVP_VSOCK_PACKET) {
+		kvp_ic_set_reply(g.pkt, KVP_S_OK);
+		f.length = g.len;
+		f.id = g.id;
+		dropped = !guest_send_frame(&g, &f, flags, g.pkt) &&
+			  guest_dropped(&g);
+	}
+	close(g.fd);
+	return dropped;
+}
+
+TEST_F(hostd, framing_errors_drop_guest)
+{
+	struct kvp_frame hello = { .version = 2, .type = KVP_VSOCK_HELLO };
+
+	/* The right frames are taken (the next item comes instead). */
+	EXPECT_FALSE(dropped_for_reply(&self->h, 2, 2, 0, 0));
+	EXPECT_FALSE(dropped_for_reply(&self->h, 1, 1, 0, 0));
+	/* Another version than the connection's. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 1, 0, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 2, 0, 0));
+	/* A service we did not announce, known or not. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2,
+				      KVP_VSOCK_SERVICE_ACTIVATION, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 31, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0xffff, 0));
+	/* Flags, in either version. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0, 1));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0, 0x8000));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 1, 0, 1));
+
+	/* A HELLO with an id or a service. */
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 5, NULL, 0));
+	EXPECT_TRUE(guest_dropped(&self->g));
+	close(self->g.fd);
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	hello.service = KVP_VSOCK_SERVICE_ACTIVATION;
+	ASSERT_EQ(0, guest_send_frame(&self->g, &hello, 0, NULL));
+	EXPECT_TRUE(guest_dropped(&self->g));
 }
 
 TEST_F(hostd, unanswered_request_times_out)

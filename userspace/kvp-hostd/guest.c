@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One guest connection: the vsock framing (HELLO, WELCOME, PACKET), IC
- * version negotiation and the guest's life cycle.  A guest that breaks the
+ * One guest connection: the vsock framing (HELLO, WELCOME, PACKET; versions
+ * 1 and 2), IC version negotiation and the guest's life cycle.  A guest that breaks the
  * protocol is dropped with one log line saying why; the others carry on.
  * The guest end reconnects, so dropping is also how both sides get back to
  * a known state.
@@ -19,6 +19,9 @@
 #include "log.h"
 
 #define KVP_GUEST_FRAME_MAX	(KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD)
+
+/* What we serve, as WELCOME announces it: the KVP exchange only. */
+#define KVP_HOSTD_SERVICES	(1U << KVP_VSOCK_SERVICE_KVP)
 
 /* What a Hyper-V host offers (kvp-protocol.md 1.4). */
 static const u32 kvp_host_fw_versions[] = {
@@ -71,12 +74,14 @@ static void kvp_guest_drop(struct kvp_guest *guest, int priority)
 	free(guest);
 }
 
+/* Sends a frame of the connection's version, on the KVP service. */
 int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len)
 {
 	struct kvp_frame frame = {
-		.version = KVP_VSOCK_VERSION,
+		.version = guest->version,
 		.type = type,
+		.service = KVP_VSOCK_SERVICE_KVP,
 		.length = (u32)len,
 		.id = id,
 	};
@@ -95,20 +100,31 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 	return 0;
 }
 
-/* HELLO: answer WELCOME, then offer our versions. */
+/*
+ * HELLO: answer WELCOME in the lower of the guest's highest framing version
+ * and ours, then offer our IC versions.
+ */
 static int kvp_guest_hello(struct kvp_guest *guest,
 			   const struct kvp_frame *frame)
 {
 	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_NEGO_HDR_LEN +
 	       4 * (ARRAY_SIZE(kvp_host_fw_versions) +
 		    ARRAY_SIZE(kvp_host_msg_versions))];
+	u8 welcome[KVP_VSOCK_WELCOME_LEN];
 	size_t len;
 
-	if (frame->type != KVP_VSOCK_HELLO || frame->length)
+	if (frame->type != KVP_VSOCK_HELLO || frame->length || frame->id ||
+	    frame->service)
 		return kvp_guest_fail(guest,
-				      "expected an empty HELLO, got type %u length %u",
-				      frame->type, frame->length);
-	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, NULL, 0))
+				      "expected an empty HELLO, got type %u length %u service %u id %llu",
+				      frame->type, frame->length,
+				      frame->service,
+				      (unsigned long long)frame->id);
+	guest->version = frame->version < KVP_VSOCK_VERSION_MAX ?
+			 frame->version : KVP_VSOCK_VERSION_MAX;
+	len = kvp_frame_welcome_build(welcome, guest->version,
+				      KVP_HOSTD_SERVICES);
+	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, welcome, len))
 		return -EPROTO;
 	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), kvp_host_fw_versions,
 				     ARRAY_SIZE(kvp_host_fw_versions),
@@ -149,23 +165,30 @@ static int kvp_guest_negotiated(struct kvp_guest *guest, const u8 *pkt,
 	guest->fw_version = fw;
 	guest->msg_version = msg;
 	guest->state = KVP_GUEST_READY;
-	kvp_info("CID %u (%s) ready: framework %u.%u, KVP %u.%u", guest->cid,
-		 guest->name, KVP_VERSION_MAJOR(fw), KVP_VERSION_MINOR(fw),
+	kvp_info("CID %u (%s) ready: framing %u, framework %u.%u, KVP %u.%u",
+		 guest->cid, guest->name, guest->version,
+		 KVP_VERSION_MAJOR(fw), KVP_VERSION_MINOR(fw),
 		 KVP_VERSION_MAJOR(msg), KVP_VERSION_MINOR(msg));
 	kvp_items_push(guest);
 	return kvp_req_kick(guest);
 }
 
-/* After WELCOME only PACKETs answering the one outstanding id may come. */
+/*
+ * After WELCOME only PACKETs of the connection's version, on a service we
+ * serve, answering the one outstanding id may come.
+ */
 static int kvp_guest_packet(struct kvp_guest *guest,
 			    const struct kvp_frame *frame, const u8 *pkt)
 {
 	if (frame->type != KVP_VSOCK_PACKET)
 		return kvp_guest_fail(guest, "unexpected frame type %u",
 				      frame->type);
-	if (frame->version != KVP_VSOCK_VERSION)
+	if (frame->version != guest->version)
 		return kvp_guest_fail(guest, "frame version %u after WELCOME %u",
-				      frame->version, KVP_VSOCK_VERSION);
+				      frame->version, guest->version);
+	if (!kvp_frame_serves(KVP_HOSTD_SERVICES, frame->service))
+		return kvp_guest_fail(guest, "packet on service %u, not served",
+				      frame->service);
 	if (!guest->busy_id || frame->id != guest->busy_id)
 		return kvp_guest_fail(guest, "packet with unknown id %llu",
 				      (unsigned long long)frame->id);

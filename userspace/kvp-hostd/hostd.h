@@ -95,6 +95,7 @@ struct kvp_guest {
 	enum kvp_guest_state state;
 	u64 deadline;		/* ms, for HELLO and the NEGOTIATE reply */
 	time_t since;		/* wall clock, for `list` */
+	u16 version;		/* framing version, from WELCOME on */
 	u32 fw_version;
 	u32 msg_version;
 	u64 next_id;		/* vsock frame ids, from 1 */
