@@ -101,6 +101,18 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 }
 
 /*
+ * Takes the id of a request about to be sent to the guest: the one
+ * outstanding, whose reply must come within wait_ms or the guest is
+ * dropped.
+ */
+u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms)
+{
+	guest->busy_id = guest->next_id++;
+	guest->deadline = kvp_now_ms() + wait_ms;
+	return guest->busy_id;
+}
+
+/*
  * HELLO: answer WELCOME in the lower of the guest's highest framing version
  * and ours, then offer our IC versions.
  */
@@ -130,11 +142,10 @@ static int kvp_guest_hello(struct kvp_guest *guest,
 				     ARRAY_SIZE(kvp_host_fw_versions),
 				     kvp_host_msg_versions,
 				     ARRAY_SIZE(kvp_host_msg_versions));
-	guest->busy_id = guest->next_id++;
 	guest->state = KVP_GUEST_NEGOTIATING;
-	guest->deadline = kvp_now_ms() + kvp_hostd_opts.timeout_ms;
-	return kvp_guest_send(guest, KVP_VSOCK_PACKET, guest->busy_id, pkt,
-			      len);
+	return kvp_guest_send(guest, KVP_VSOCK_PACKET,
+			      kvp_guest_await(guest, kvp_hostd_opts.timeout_ms),
+			      pkt, len);
 }
 
 static bool kvp_offered(u32 version, const u32 *offer, size_t n)
@@ -193,6 +204,7 @@ static int kvp_guest_packet(struct kvp_guest *guest,
 		return kvp_guest_fail(guest, "packet with unknown id %llu",
 				      (unsigned long long)frame->id);
 	guest->busy_id = 0;
+	guest->deadline = UINT64_MAX;
 	if (guest->state == KVP_GUEST_NEGOTIATING)
 		return kvp_guest_negotiated(guest, pkt, frame->length);
 	return kvp_req_reply(guest, pkt, frame->length);
@@ -332,13 +344,29 @@ u64 kvp_guests_deadline(void)
 	struct kvp_guest *guest;
 
 	for (guest = kvp_guests; guest; guest = guest->next) {
-		if (guest->state != KVP_GUEST_READY && guest->deadline < deadline)
+		if (guest->deadline < deadline)
 			deadline = guest->deadline;
 		d = kvp_req_deadline(guest);
 		if (d < deadline)
 			deadline = d;
 	}
 	return deadline;
+}
+
+/* Says why a guest whose deadline passed is dropped. */
+static void kvp_guest_overdue(struct kvp_guest *guest)
+{
+	unsigned int timeout = kvp_hostd_opts.timeout_ms / 1000;
+
+	if (guest->state == KVP_GUEST_HELLO)
+		kvp_guest_fail(guest, "no HELLO within %u s", timeout);
+	else if (guest->state == KVP_GUEST_NEGOTIATING)
+		kvp_guest_fail(guest, "no NEGOTIATE reply within %u s",
+			       timeout);
+	else
+		kvp_guest_fail(guest, "no reply to request %llu within %u s",
+			       (unsigned long long)guest->busy_id,
+			       kvp_hostd_opts.grace_ms / 1000);
 }
 
 void kvp_guests_expire(u64 now)
@@ -348,12 +376,9 @@ void kvp_guests_expire(u64 now)
 	for (guest = kvp_guests; guest; guest = next) {
 		next = guest->next;
 		kvp_req_expire(guest, now);
-		if (guest->state == KVP_GUEST_READY || guest->deadline > now)
+		if (guest->deadline > now)
 			continue;
-		kvp_guest_fail(guest, "no %s within %u s",
-			       guest->state == KVP_GUEST_HELLO ?
-			       "HELLO" : "NEGOTIATE reply",
-			       kvp_hostd_opts.timeout_ms / 1000);
+		kvp_guest_overdue(guest);
 		kvp_guest_drop(guest, LOG_WARNING);
 	}
 }

@@ -37,6 +37,7 @@ struct kvp_watch {
 
 struct kvp_hostd_opts {
 	unsigned int timeout_ms;	/* per KVP transaction */
+	unsigned int grace_ms;		/* a reply overdue: drop the guest */
 };
 
 extern struct kvp_hostd_opts kvp_hostd_opts;
@@ -93,7 +94,7 @@ struct kvp_guest {
 	char name[KVP_HOSTD_NAME_MAX + 1];
 	char uuid[KVP_HOSTD_UUID_LEN + 1];
 	enum kvp_guest_state state;
-	u64 deadline;		/* ms, for HELLO and the NEGOTIATE reply */
+	u64 deadline;		/* ms: the frame owed is overdue, drop it */
 	time_t since;		/* wall clock, for `list` */
 	u16 version;		/* framing version, from WELCOME on */
 	u32 fw_version;
@@ -117,6 +118,7 @@ int kvp_guest_fail(struct kvp_guest *guest, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len);
+u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms);
 u64 kvp_guests_deadline(void);
 void kvp_guests_expire(u64 now);
 void kvp_guests_free(void);

@@ -23,6 +23,13 @@
 
 #define KVP_HOSTD_SOCKET	"/run/kvp-hostd.sock"
 #define KVP_HOSTD_TIMEOUT	10
+#define KVP_HOSTD_MAX_SECONDS	3600	/* of --timeout and --grace */
+/*
+ * The default --grace, in --timeouts: a guest may take up to
+ * daemon_wait_ms + request_timeout_ms (10 s by default) for a valid
+ * request, so a reply is only given up well after a client stopped waiting.
+ */
+#define KVP_HOSTD_GRACE_FACTOR	3
 
 struct kvp_hostd_opts kvp_hostd_opts = {
 	.timeout_ms = KVP_HOSTD_TIMEOUT * 1000,
@@ -150,6 +157,7 @@ static void kvp_usage(FILE *out)
 	fprintf(out,
 		"usage: kvp-hostd [-f] [-d] [--socket PATH] [--socket-mode MODE] [--group GROUP]\n"
 		"                 [--cid CID] [--port PORT] [--timeout SECONDS]\n"
+		"                 [--grace SECONDS]\n"
 		"                 [--vm CID=NAME[,UUID]]... [--item KEY=VALUE]...\n"
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"  -d, --debug          log debug messages too\n"
@@ -159,9 +167,12 @@ static void kvp_usage(FILE *out)
 		"  --cid CID            vsock CID to listen on (default any)\n"
 		"  --port PORT          vsock port (default %u)\n"
 		"  --timeout SECONDS    per KVP transaction (default %u)\n"
+		"  --grace SECONDS      drop a guest that leaves a request unanswered\n"
+		"                       this long (default %u times --timeout)\n"
 		"  --vm CID=NAME[,UUID] name and VirtualMachineId of a guest\n"
 		"  --item KEY=VALUE     an extra pool-3 item for every guest\n",
-		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT);
+		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT,
+		KVP_HOSTD_GRACE_FACTOR);
 }
 
 static int kvp_parse_uint(const char *s, unsigned long max,
@@ -198,12 +209,31 @@ static int kvp_parse_number(int opt, const char *arg,
 			return -EINVAL;
 		args->port = (unsigned int)v;
 		return 0;
+	case 'G':
+		if (kvp_parse_uint(arg, KVP_HOSTD_MAX_SECONDS, &v, 10) || !v)
+			return -EINVAL;
+		kvp_hostd_opts.grace_ms = (unsigned int)v * 1000;
+		return 0;
 	default:
-		if (kvp_parse_uint(arg, 3600, &v, 10) || !v)
+		if (kvp_parse_uint(arg, KVP_HOSTD_MAX_SECONDS, &v, 10) || !v)
 			return -EINVAL;
 		kvp_hostd_opts.timeout_ms = (unsigned int)v * 1000;
 		return 0;
 	}
+}
+
+/* --grace after --timeout: a request is never given up before its client. */
+static int kvp_check_grace(void)
+{
+	struct kvp_hostd_opts *opts = &kvp_hostd_opts;
+
+	if (!opts->grace_ms)
+		opts->grace_ms = KVP_HOSTD_GRACE_FACTOR * opts->timeout_ms;
+	if (opts->grace_ms > opts->timeout_ms)
+		return 0;
+	kvp_err("--grace (%u s) must be longer than --timeout (%u s)",
+		opts->grace_ms / 1000, opts->timeout_ms / 1000);
+	return -EINVAL;
 }
 
 static const struct option kvp_options[] = {
@@ -215,6 +245,7 @@ static const struct option kvp_options[] = {
 	{ "cid", required_argument, NULL, 'C' },
 	{ "port", required_argument, NULL, 'P' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "grace", required_argument, NULL, 'G' },
 	{ "vm", required_argument, NULL, 'v' },
 	{ "item", required_argument, NULL, 'i' },
 	{ "listen-unix", required_argument, NULL, 'u' },
@@ -256,6 +287,7 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		case 'C':
 		case 'P':
 		case 't':
+		case 'G':
 			if (kvp_parse_number(c, optarg, args)) {
 				kvp_err("bad value for --%s: '%s'",
 					kvp_options[idx].name, optarg);
@@ -274,7 +306,7 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		kvp_usage(stderr);
 		return 2;
 	}
-	return -1;
+	return kvp_check_grace() ? 2 : -1;
 }
 
 static int kvp_setup(const struct kvp_hostd_args *args)
@@ -351,7 +383,9 @@ int main(int argc, char **argv)
 		kvp_teardown();
 		return 1;
 	}
-	kvp_info("listening (timeout %u s)", kvp_hostd_opts.timeout_ms / 1000);
+	kvp_info("listening (timeout %u s, grace %u s)",
+		 kvp_hostd_opts.timeout_ms / 1000,
+		 kvp_hostd_opts.grace_ms / 1000);
 	kvp_loop_run();
 	kvp_teardown();
 	return 0;

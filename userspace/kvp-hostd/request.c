@@ -7,7 +7,9 @@
  *
  * A request that timed out while outstanding is abandoned, not forgotten:
  * the guest may still answer it, and until it does nothing else is sent, so
- * a late reply can never be taken for the answer to a newer request.
+ * a late reply can never be taken for the answer to a newer request.  A
+ * guest that has not answered within --grace of the request is dropped
+ * (guest.c), so a lost packet costs one reconnection, not the guest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,9 +158,9 @@ static int kvp_req_send(struct kvp_guest *guest, struct kvp_req *req)
 	};
 
 	kvp_ic_build(req->pkt, &hdr);
-	guest->busy_id = guest->next_id++;
 	guest->inflight = req;
-	return kvp_guest_send(guest, KVP_VSOCK_PACKET, guest->busy_id,
+	return kvp_guest_send(guest, KVP_VSOCK_PACKET,
+			      kvp_guest_await(guest, kvp_hostd_opts.grace_ms),
 			      req->pkt, sizeof(req->pkt));
 }
 
