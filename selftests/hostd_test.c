@@ -165,6 +165,8 @@ struct guest {
 	int count[KVP_POOL_COUNT];
 	u32 fail_status;	/* answer every request with it, if set */
 	int fail_at_index;	/* ENUMERATE: fail from this index, if > 0 */
+	u32 endless;		/* ENUMERATE: empty items below this index */
+	int delay_ms;		/* before each answer */
 	u16 version;		/* framing: HELLO offers it, WELCOME sets it */
 	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
 	size_t len;
@@ -298,6 +300,8 @@ static struct item *store_find(struct guest *g, u8 pool, const char *key)
 /* What the guest does with a request: like kvpd, on an in-memory pool. */
 static u32 store_apply(struct guest *g, struct kvp_msg *m)
 {
+	static const struct item empty;
+	const struct item *item;
 	struct item *it = store_find(g, m->pool, m->key);
 
 	switch (m->op) {
@@ -317,13 +321,16 @@ static u32 store_apply(struct guest *g, struct kvp_msg *m)
 	case KVP_OP_ENUMERATE:
 		if (g->fail_at_index && (int)m->index >= g->fail_at_index)
 			return KVP_E_FAIL;
-		if ((int)m->index >= g->count[m->pool])
+		if (m->index < g->endless)
+			item = &empty;
+		else if ((int)m->index < g->count[m->pool])
+			item = &g->pools[m->pool][m->index];
+		else
 			return KVP_S_CONT;
-		it = &g->pools[m->pool][m->index];
-		strcpy(m->key, it->key);
-		strcpy(m->value, it->value);
-		m->key_len = strlen(it->key);
-		m->value_len = strlen(it->value);
+		strcpy(m->key, item->key);
+		strcpy(m->value, item->value);
+		m->key_len = strlen(item->key);
+		m->value_len = strlen(item->value);
 		kvp_msg_encode(g->pkt + KVP_ICMSG_HDR_LEN, KVP_MSG_ENUM_LEN, m);
 		return KVP_S_OK;
 	default:
@@ -351,6 +358,8 @@ static int guest_serve(struct guest *g, int timeout_ms)
 		return -EPROTO;
 	status = g->fail_status ? g->fail_status : store_apply(g, &m);
 	kvp_ic_set_reply(g->pkt, status);
+	if (g->delay_ms)
+		usleep(g->delay_ms * 1000);
 	if (guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len))
 		return -EIO;
 	return m.op;
@@ -991,6 +1000,79 @@ TEST(unanswered_request_drops_guest)
 	EXPECT_EQ(0, r.status);
 	close(g.fd);
 	EXPECT_EQ(0, hostd_stop(&h));
+}
+
+/* The daemon's peak resident memory in kB, or -1 (also under a wrapper). */
+static long peak_kb(const struct hostd *h)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	if (env_or("KVP_HOSTD_WRAPPER", env_or("KVP_TEST_WRAPPER", ""))[0])
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)h->pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * A guest answering ENUMERATE with endless empty items: each costs a fixed
+ * charge and the walk stops at a cap, with a clear error and the items
+ * so far, in bounded memory.
+ */
+TEST_F(hostd, endless_enumeration_capped)
+{
+	long before;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+	before = peak_kb(&self->h);
+	self->g.endless = 20000;
+	/* Text: 2 bytes an item, so kvpctl's output fits the pipe. */
+	kvpctl(&self->r, &self->h, &self->g, "host", "enum", "alpha", "0",
+	       NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err,
+			       "pool 0 holds more than 16384 items, stopped at index 16384"));
+	EXPECT_TRUE(starts_with(self->r.out, "\t\n\t\n"));
+	if (before > 0)
+		EXPECT_GT(before + 16 * 1024, peak_kb(&self->h));
+
+	/* The guest is still served. */
+	self->g.endless = 0;
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+}
+
+/* Each step of a walk has --timeout, the whole walk --walk-timeout. */
+TEST(slow_enumeration_stops)
+{
+	char *extra[] = { "--walk-timeout", "2", NULL };
+	char *bad[] = { "--walk-timeout", "1", NULL };
+	struct hostd h;
+	struct guest g;
+	struct run r;
+
+	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_TRUE(guest_ready(&g, &h, VM_UUID, "alpha"));
+	g.endless = 200;
+	g.delay_ms = 50;
+	kvpctl(&r, &h, &g, "host", "enum", "alpha", "0", NULL);
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err,
+			       "did not finish ENUMERATE of pool 0 within 2 s"));
+	close(g.fd);
+	EXPECT_EQ(0, hostd_stop(&h));
+
+	/* Shorter than --timeout (2): refused. */
+	EXPECT_NE(0, hostd_start(&h, bad));
+	EXPECT_NE(0, hostd_stop(&h));
 }
 
 TEST_F(hostd, guest_leaving_fails_waiting_client)

@@ -38,6 +38,7 @@ struct kvp_watch {
 struct kvp_hostd_opts {
 	unsigned int timeout_ms;	/* per KVP transaction */
 	unsigned int grace_ms;		/* a reply overdue: drop the guest */
+	unsigned int walk_timeout_ms;	/* a whole ENUMERATE walk */
 };
 
 extern struct kvp_hostd_opts kvp_hostd_opts;
@@ -136,8 +137,9 @@ struct kvp_req {
 	struct kvp_ctl_client *client;	/* NULL: a host item, or abandoned */
 	bool walk;		/* ENUMERATE index 0, 1, ... */
 	char *want;		/* get: walk until this key is found */
-	size_t bytes;		/* of the items walked so far */
+	size_t bytes;		/* charged for the items walked so far */
 	u64 deadline;		/* ms */
+	u64 walk_end;		/* ms: the whole walk's deadline */
 	struct kvp_msg msg;
 	struct kvp_strv rows;	/* key, value, key, value, ... */
 	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN];

@@ -30,9 +30,11 @@
  * request, so a reply is only given up well after a client stopped waiting.
  */
 #define KVP_HOSTD_GRACE_FACTOR	3
+#define KVP_HOSTD_WALK_TIMEOUT	60
 
 struct kvp_hostd_opts kvp_hostd_opts = {
 	.timeout_ms = KVP_HOSTD_TIMEOUT * 1000,
+	.walk_timeout_ms = KVP_HOSTD_WALK_TIMEOUT * 1000,
 };
 
 static int kvp_epoll_fd = -1;
@@ -157,7 +159,7 @@ static void kvp_usage(FILE *out)
 	fprintf(out,
 		"usage: kvp-hostd [-f] [-d] [--socket PATH] [--socket-mode MODE] [--group GROUP]\n"
 		"                 [--cid CID] [--port PORT] [--timeout SECONDS]\n"
-		"                 [--grace SECONDS]\n"
+		"                 [--grace SECONDS] [--walk-timeout SECONDS]\n"
 		"                 [--vm CID=NAME[,UUID]]... [--item KEY=VALUE]...\n"
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"  -d, --debug          log debug messages too\n"
@@ -169,10 +171,12 @@ static void kvp_usage(FILE *out)
 		"  --timeout SECONDS    per KVP transaction (default %u)\n"
 		"  --grace SECONDS      drop a guest that leaves a request unanswered\n"
 		"                       this long (default %u times --timeout)\n"
+		"  --walk-timeout SECONDS\n"
+		"                       for a whole pool enumeration (default %u)\n"
 		"  --vm CID=NAME[,UUID] name and VirtualMachineId of a guest\n"
 		"  --item KEY=VALUE     an extra pool-3 item for every guest\n",
 		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT,
-		KVP_HOSTD_GRACE_FACTOR);
+		KVP_HOSTD_GRACE_FACTOR, KVP_HOSTD_WALK_TIMEOUT);
 }
 
 static int kvp_parse_uint(const char *s, unsigned long max,
@@ -185,6 +189,19 @@ static int kvp_parse_uint(const char *s, unsigned long max,
 	if (errno || end == s || *end || *s == '-' || *out > max)
 		return -EINVAL;
 	return 0;
+}
+
+/* Where an option given in seconds is kept, in ms. */
+static unsigned int *kvp_seconds_opt(int opt)
+{
+	switch (opt) {
+	case 'G':
+		return &kvp_hostd_opts.grace_ms;
+	case 'W':
+		return &kvp_hostd_opts.walk_timeout_ms;
+	default:
+		return &kvp_hostd_opts.timeout_ms;
+	}
 }
 
 /* Options taking a number; returns 0 or -EINVAL. */
@@ -209,31 +226,35 @@ static int kvp_parse_number(int opt, const char *arg,
 			return -EINVAL;
 		args->port = (unsigned int)v;
 		return 0;
-	case 'G':
-		if (kvp_parse_uint(arg, KVP_HOSTD_MAX_SECONDS, &v, 10) || !v)
-			return -EINVAL;
-		kvp_hostd_opts.grace_ms = (unsigned int)v * 1000;
-		return 0;
 	default:
 		if (kvp_parse_uint(arg, KVP_HOSTD_MAX_SECONDS, &v, 10) || !v)
 			return -EINVAL;
-		kvp_hostd_opts.timeout_ms = (unsigned int)v * 1000;
+		*kvp_seconds_opt(opt) = (unsigned int)v * 1000;
 		return 0;
 	}
 }
 
-/* --grace after --timeout: a request is never given up before its client. */
-static int kvp_check_grace(void)
+/*
+ * The durations against --timeout: a request is never given up before its
+ * client, and a walk has time for at least one step.
+ */
+static int kvp_check_durations(void)
 {
 	struct kvp_hostd_opts *opts = &kvp_hostd_opts;
 
 	if (!opts->grace_ms)
 		opts->grace_ms = KVP_HOSTD_GRACE_FACTOR * opts->timeout_ms;
-	if (opts->grace_ms > opts->timeout_ms)
-		return 0;
-	kvp_err("--grace (%u s) must be longer than --timeout (%u s)",
-		opts->grace_ms / 1000, opts->timeout_ms / 1000);
-	return -EINVAL;
+	if (opts->grace_ms <= opts->timeout_ms) {
+		kvp_err("--grace (%u s) must be longer than --timeout (%u s)",
+			opts->grace_ms / 1000, opts->timeout_ms / 1000);
+		return -EINVAL;
+	}
+	if (opts->walk_timeout_ms < opts->timeout_ms) {
+		kvp_err("--walk-timeout (%u s) must be at least --timeout (%u s)",
+			opts->walk_timeout_ms / 1000, opts->timeout_ms / 1000);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const struct option kvp_options[] = {
@@ -246,6 +267,7 @@ static const struct option kvp_options[] = {
 	{ "port", required_argument, NULL, 'P' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "grace", required_argument, NULL, 'G' },
+	{ "walk-timeout", required_argument, NULL, 'W' },
 	{ "vm", required_argument, NULL, 'v' },
 	{ "item", required_argument, NULL, 'i' },
 	{ "listen-unix", required_argument, NULL, 'u' },
@@ -288,6 +310,7 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		case 'P':
 		case 't':
 		case 'G':
+		case 'W':
 			if (kvp_parse_number(c, optarg, args)) {
 				kvp_err("bad value for --%s: '%s'",
 					kvp_options[idx].name, optarg);
@@ -306,7 +329,7 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		kvp_usage(stderr);
 		return 2;
 	}
-	return kvp_check_grace() ? 2 : -1;
+	return kvp_check_durations() ? 2 : -1;
 }
 
 static int kvp_setup(const struct kvp_hostd_args *args)
