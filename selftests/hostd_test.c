@@ -104,16 +104,22 @@ static void hostd_exec(struct hostd *h, char *const *extra)
 	_exit(127);
 }
 
-/* Starts the daemon and waits until its control socket answers. */
-static int hostd_start(struct hostd *h, char *const *extra)
+/* Makes the daemon's directory and names its sockets. */
+static int hostd_init(struct hostd *h)
 {
-	int i, fd;
-
 	snprintf(h->dir, sizeof(h->dir), "/tmp/hostd_test.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
 	snprintf(h->guest_sock, sizeof(h->guest_sock), "%s/guest.sock", h->dir);
 	snprintf(h->ctl_sock, sizeof(h->ctl_sock), "%s/ctl.sock", h->dir);
+	return 0;
+}
+
+/* Starts the daemon (hostd_init done) and waits until it answers. */
+static int hostd_run(struct hostd *h, char *const *extra)
+{
+	int i, fd;
+
 	h->pid = fork();
 	if (h->pid < 0)
 		return -1;
@@ -132,6 +138,11 @@ static int hostd_start(struct hostd *h, char *const *extra)
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int hostd_start(struct hostd *h, char *const *extra)
+{
+	return hostd_init(h) ? -1 : hostd_run(h, extra);
 }
 
 /* Stops the daemon; returns its exit status (0 = clean, and valgrind-clean). */
@@ -1234,6 +1245,79 @@ TEST(extra_items_and_overrides)
 	EXPECT_TRUE(guest_expect_item(&g, "HostName", "override"));
 	EXPECT_TRUE(guest_expect_item(&g, "Extra", "yes"));
 	close(g.fd);
+	EXPECT_EQ(0, hostd_stop(&h));
+}
+
+/* Makes a unix socket at path and leaves it, unlistened: a stale one. */
+static int stale_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	err = fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (fd >= 0)
+		close(fd);
+	return err ? -1 : 0;
+}
+
+/*
+ * Only a stale socket at --socket or --listen-unix is replaced: a file
+ * there is refused and kept, and so is a live daemon's socket.
+ */
+TEST(socket_paths_checked)
+{
+	char *listen_file[] = { "--listen-unix", NULL, NULL };
+	struct hostd h, other;
+	struct stat st;
+	struct run r;
+	char buf[8], file[sizeof(h.dir) + 8];
+	int status;
+	int fd;
+
+	/* A regular file at the control socket's path. */
+	ASSERT_EQ(0, hostd_init(&h));
+	fd = open(h.ctl_sock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "keep", 4));
+	close(fd);
+	EXPECT_NE(0, hostd_run(&h, NULL));
+	fd = open(h.ctl_sock, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(0, memcmp(buf, "keep", 4));
+
+	/* The same at the guest socket's path (--listen-unix, last wins). */
+	ASSERT_EQ(0, unlink(h.ctl_sock));
+	snprintf(file, sizeof(file), "%s/file", h.dir);
+	listen_file[1] = file;
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_NE(0, hostd_run(&h, listen_file));
+	EXPECT_EQ(0, stat(file, &st));
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(0, unlink(file));
+
+	/* Stale sockets are replaced. */
+	ASSERT_EQ(0, stale_socket(h.ctl_sock));
+	ASSERT_EQ(0, stale_socket(h.guest_sock));
+	ASSERT_EQ(0, hostd_run(&h, NULL));
+
+	/*
+	 * A live daemon's socket is not taken: the second one exits (its
+	 * start sees the first answering, so wait for the exit itself).
+	 */
+	memcpy(&other, &h, sizeof(other));
+	snprintf(other.guest_sock, sizeof(other.guest_sock), "%s/g2.sock",
+		 h.dir);
+	hostd_run(&other, NULL);
+	ASSERT_LT(0, other.pid);
+	ASSERT_EQ(other.pid, waitpid(other.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	kvpctl(&r, &h, NULL, "host", "list", NULL);
+	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(0, hostd_stop(&h));
 }
 

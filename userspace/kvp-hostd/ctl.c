@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "hostctl.h"
@@ -289,24 +288,6 @@ static void kvp_ctl_accept(struct kvp_watch *watch, u32 events)
 	}
 }
 
-/* Whether a daemon answers on path already: then it must not be stolen. */
-static bool kvp_ctl_in_use(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool used;
-
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	strcpy(sa.sun_path, path);
-	used = !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return used;
-}
-
 /*
  * Created under umask 0177, so it is never more open than 0600 before the
  * chmod and chown below give it the mode and group asked for.
@@ -316,7 +297,6 @@ static int kvp_ctl_bind(const char *path, int mode, const struct group *gr)
 	mode_t old = umask(0177);
 	int fd, err;
 
-	unlink(path);
 	fd = kvp_unix_listen(path);
 	umask(old);
 	if (fd < 0)
@@ -345,10 +325,6 @@ int kvp_ctl_open(const char *path, int mode, const char *group)
 	}
 	if (mode < 0)
 		mode = group ? 0660 : 0600;
-	if (kvp_ctl_in_use(path)) {
-		kvp_err("%s: another kvp-hostd is listening there", path);
-		return -EADDRINUSE;
-	}
 	fd = kvp_ctl_bind(path, mode, gr);
 	if (fd < 0) {
 		kvp_err("control socket %s: %s", path, strerror(-fd));
