@@ -262,30 +262,35 @@ static void kvp_ctl_handle(struct kvp_watch *watch, u32 events)
 	}
 }
 
+/* A client connected on fd (non-blocking): serve it. */
+void kvp_ctl_client_new(int fd)
+{
+	struct kvp_ctl_client *client = calloc(1, sizeof(*client));
+
+	if (!client || kvp_conn_init(&client->conn, fd, kvp_ctl_handle)) {
+		kvp_warn("control client refused: out of resources");
+		free(client);
+		close(fd);
+		return;
+	}
+	client->next = kvp_ctl.clients;
+	kvp_ctl.clients = client;
+	/*
+	 * A client sends its request as soon as it is connected, so it is
+	 * mostly here already: take it now, not one more trip through the
+	 * loop later.
+	 */
+	kvp_ctl_read(client);
+}
+
 static void kvp_ctl_accept(struct kvp_watch *watch, u32 events)
 {
-	struct kvp_ctl_client *client;
 	int fd;
 
 	(void)events;
 	while ((fd = accept4(watch->fd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		client = calloc(1, sizeof(*client));
-		if (!client || kvp_conn_init(&client->conn, fd, kvp_ctl_handle)) {
-			kvp_warn("control client refused: out of resources");
-			free(client);
-			close(fd);
-			continue;
-		}
-		client->next = kvp_ctl.clients;
-		kvp_ctl.clients = client;
-		/*
-		 * A client sends its request as soon as it is connected, so
-		 * it is mostly here already: take it now, not one more trip
-		 * through the loop later.
-		 */
-		kvp_ctl_read(client);
-	}
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		kvp_ctl_client_new(fd);
 }
 
 /*

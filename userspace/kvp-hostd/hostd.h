@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kvp-hostd internals.  One concern per file:
- *   main.c     options, the epoll loop and its timers
+ *   main.c     the command line, signals, start and exit
+ *   loop.c     the epoll loop, its clock and the options
  *   conn.c     non-blocking socket buffers shared by guests and clients
  *   listen.c   the guest listener (vsock, or a unix socket for tests)
  *   guest.c    one guest: vsock framing, HELLO/WELCOME, negotiation
@@ -29,7 +30,17 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* main.c */
+/* Option defaults (seconds). */
+#define KVP_HOSTD_TIMEOUT	10
+/*
+ * The default --grace, in --timeouts: a guest may take up to
+ * daemon_wait_ms + request_timeout_ms (10 s by default) for a valid
+ * request, so a reply is only given up well after a client stopped waiting.
+ */
+#define KVP_HOSTD_GRACE_FACTOR	3
+#define KVP_HOSTD_WALK_TIMEOUT	60
+
+/* loop.c */
 struct kvp_watch {
 	int fd;
 	void (*handle)(struct kvp_watch *watch, u32 events);
@@ -43,6 +54,10 @@ struct kvp_hostd_opts {
 
 extern struct kvp_hostd_opts kvp_hostd_opts;
 
+int kvp_loop_init(void);
+void kvp_loop_exit(void);
+void kvp_loop_run(void);
+void kvp_loop_stop(void);
 int kvp_loop_add(struct kvp_watch *watch, u32 events);
 void kvp_loop_mod(struct kvp_watch *watch, u32 events);
 void kvp_loop_del(struct kvp_watch *watch);
@@ -171,6 +186,7 @@ int kvp_uuid_v5(const u8 ns[16], const char *name,
 
 /* ctl.c */
 int kvp_ctl_open(const char *path, int mode, const char *group);
+void kvp_ctl_client_new(int fd);
 void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
 		    u16 columns, const struct kvp_strv *rows,
 		    const char *message);

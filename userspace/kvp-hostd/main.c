@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,54 +21,7 @@
 #include "uapi/kvp_vsock.h"
 
 #define KVP_HOSTD_SOCKET	"/run/kvp-hostd.sock"
-#define KVP_HOSTD_TIMEOUT	10
-#define KVP_HOSTD_MAX_SECONDS	3600	/* of --timeout and --grace */
-/*
- * The default --grace, in --timeouts: a guest may take up to
- * daemon_wait_ms + request_timeout_ms (10 s by default) for a valid
- * request, so a reply is only given up well after a client stopped waiting.
- */
-#define KVP_HOSTD_GRACE_FACTOR	3
-#define KVP_HOSTD_WALK_TIMEOUT	60
-
-struct kvp_hostd_opts kvp_hostd_opts = {
-	.timeout_ms = KVP_HOSTD_TIMEOUT * 1000,
-	.walk_timeout_ms = KVP_HOSTD_WALK_TIMEOUT * 1000,
-};
-
-static int kvp_epoll_fd = -1;
-static bool kvp_stop;
-
-int kvp_loop_add(struct kvp_watch *watch, u32 events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = watch };
-
-	if (epoll_ctl(kvp_epoll_fd, EPOLL_CTL_ADD, watch->fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Only fails for a bad fd or watch, which would be a bug here. */
-void kvp_loop_mod(struct kvp_watch *watch, u32 events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = watch };
-
-	if (epoll_ctl(kvp_epoll_fd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
-		kvp_err("epoll_ctl(%d): %s", watch->fd, strerror(errno));
-}
-
-void kvp_loop_del(struct kvp_watch *watch)
-{
-	epoll_ctl(kvp_epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
-}
-
-u64 kvp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define KVP_HOSTD_MAX_SECONDS	3600	/* of --timeout, --grace, --walk-timeout */
 
 static void kvp_signal(struct kvp_watch *watch, u32 events)
 {
@@ -78,7 +30,7 @@ static void kvp_signal(struct kvp_watch *watch, u32 events)
 	(void)events;
 	if (read(watch->fd, &si, sizeof(si)) == sizeof(si)) {
 		kvp_info("signal %u, exiting", si.ssi_signo);
-		kvp_stop = true;
+		kvp_loop_stop();
 	}
 }
 
@@ -105,42 +57,6 @@ static int kvp_signals_watch(void)
 	if (kvp_signal_watch.fd < 0)
 		return -errno;
 	return kvp_loop_add(&kvp_signal_watch, EPOLLIN);
-}
-
-static int kvp_loop_timeout(void)
-{
-	u64 deadline = kvp_guests_deadline(), now = kvp_now_ms();
-
-	if (deadline == UINT64_MAX)
-		return -1;
-	if (deadline <= now)
-		return 0;
-	return deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
-}
-
-/*
- * One event per wait: a handler may free other guests or clients (a guest
- * replaced, a client answered and closed), so a batch of events could hold
- * stale pointers.  The daemon's load is small enough not to need batches.
- */
-static void kvp_loop_run(void)
-{
-	struct epoll_event ev;
-	struct kvp_watch *watch;
-	int n;
-
-	while (!kvp_stop) {
-		n = epoll_wait(kvp_epoll_fd, &ev, 1, kvp_loop_timeout());
-		if (n < 0 && errno != EINTR) {
-			kvp_err("epoll_wait: %s", strerror(errno));
-			return;
-		}
-		if (n > 0) {
-			watch = ev.data.ptr;
-			watch->handle(watch, ev.events);
-		}
-		kvp_guests_expire(kvp_now_ms());
-	}
 }
 
 struct kvp_hostd_args {
@@ -341,9 +257,9 @@ static int kvp_setup(const struct kvp_hostd_args *args)
 		err = kvp_signals_block();
 	if (err)
 		return err;
-	kvp_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (kvp_epoll_fd < 0)
-		return -errno;
+	err = kvp_loop_init();
+	if (err)
+		return err;
 	if (args->listen_unix)
 		err = kvp_listen_guests_unix(args->listen_unix);
 	else
@@ -360,8 +276,7 @@ static void kvp_teardown(void)
 	kvp_listen_close();
 	if (kvp_signal_watch.fd >= 0)
 		close(kvp_signal_watch.fd);
-	if (kvp_epoll_fd >= 0)
-		close(kvp_epoll_fd);
+	kvp_loop_exit();
 	kvp_items_free();
 }
 
