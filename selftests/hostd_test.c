@@ -185,19 +185,22 @@ struct guest {
 	struct kvp_frame frame;	/* the last one received */
 };
 
-/* Sends f and its payload p, flags (header offset 14) set as given. */
+/*
+ * Sends f and its payload p, flags (header offset 14) set as given, in one
+ * write: a daemon that drops us on the header must not find us writing the
+ * payload to a closed socket (SIGPIPE).
+ */
 static int guest_send_frame(struct guest *g, const struct kvp_frame *f,
 			    u16 flags, const u8 *p)
 {
-	u8 hdr[KVP_VSOCK_HDR_LEN];
+	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
+	size_t len = KVP_VSOCK_HDR_LEN + f->length;
 
-	kvp_frame_build(hdr, f);
-	kvp_put_le16(hdr + KVP_VSOCK_OFF_FLAGS, flags);
-	if (write(g->fd, hdr, sizeof(hdr)) != sizeof(hdr))
-		return -1;
-	if (f->length && write(g->fd, p, f->length) != (ssize_t)f->length)
-		return -1;
-	return 0;
+	kvp_frame_build(buf, f);
+	kvp_put_le16(buf + KVP_VSOCK_OFF_FLAGS, flags);
+	if (f->length)
+		memcpy(buf + KVP_VSOCK_HDR_LEN, p, f->length);
+	return write(g->fd, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
 /* A frame of the connection's version on the KVP service. */
