@@ -5,8 +5,6 @@
  */
 #include "frame.h"
 
-#define KVP_VSOCK_SERVICES_V1	(1U << KVP_VSOCK_SERVICE_KVP)
-
 /*
  * Checks a received header: magic, a version we may speak, zero flags, no
  * service in version 1 (where its bytes were flags) and a payload that fits
@@ -75,8 +73,9 @@ int kvp_frame_welcome_parse(const struct kvp_frame *frame, const u8 *payload,
 	    frame->version > hello_version ||
 	    frame->length != kvp_frame_welcome_len(frame->version))
 		return -EINVAL;
+	/* Version 1 has one service, the KVP exchange. */
 	*services = frame->length ? kvp_get_le32(payload) :
-				    KVP_VSOCK_SERVICES_V1;
+				    1U << KVP_VSOCK_SERVICE_KVP;
 	return 0;
 }
 
