@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One guest connection: the vsock framing (HELLO, WELCOME, PACKET; versions
- * 1 and 2), IC version negotiation and the guest's life cycle.  A guest that breaks the
- * protocol is dropped with one log line saying why; the others carry on.
- * The guest end reconnects, so dropping is also how both sides get back to
- * a known state.
+ * 1 and 2), IC version negotiation and the guest's life cycle.  A guest that
+ * breaks the protocol is dropped with one log line saying why; the others
+ * carry on.  The guest end reconnects, so dropping is also how both sides
+ * get back to a known state.
  */
 #include <errno.h>
 #include <stddef.h>
