@@ -6,9 +6,10 @@
 #include "frame.h"
 
 /*
- * Checks a received header: magic, a version we may speak, zero flags and a
- * payload that fits one IC packet.  The caller checks the type against its
- * connection state.  Returns 0 or -EINVAL.
+ * Checks a received header: magic, a version we may speak, zero flags, no
+ * service in version 1 (where its bytes were flags) and a payload that fits
+ * one IC packet.  The caller checks the type, version and service against
+ * its connection.  Returns 0 or -EINVAL.
  */
 int kvp_frame_parse(const u8 *hdr, struct kvp_frame *frame)
 {
@@ -23,8 +24,7 @@ int kvp_frame_parse(const u8 *hdr, struct kvp_frame *frame)
 	frame->id = kvp_get_le64(hdr + KVP_VSOCK_OFF_ID);
 	if (frame->version == 0 || frame->length > KVP_VSOCK_MAX_PAYLOAD)
 		return -EINVAL;
-	/* Version 1 has one u32 of flags where version 2 has the service. */
-	if (frame->version == 1 && frame->service != 0)
+	if (frame->version == 1 && frame->service)
 		return -EINVAL;
 	return 0;
 }
@@ -38,4 +38,49 @@ void kvp_frame_build(u8 *hdr, const struct kvp_frame *frame)
 	kvp_put_le16(hdr + KVP_VSOCK_OFF_SERVICE, frame->service);
 	kvp_put_le16(hdr + KVP_VSOCK_OFF_FLAGS, 0);
 	kvp_put_le64(hdr + KVP_VSOCK_OFF_ID, frame->id);
+}
+
+static u32 kvp_frame_welcome_len(u16 version)
+{
+	return version >= 2 ? KVP_VSOCK_WELCOME_LEN : 0;
+}
+
+/*
+ * Writes the WELCOME payload of a version (none in version 1, the services
+ * bit mask from version 2 on) into payload, which has room for
+ * KVP_VSOCK_WELCOME_LEN bytes.  Returns its length.
+ */
+u32 kvp_frame_welcome_build(u8 *payload, u16 version, u32 services)
+{
+	u32 len = kvp_frame_welcome_len(version);
+
+	if (len)
+		kvp_put_le32(payload, services);
+	return len;
+}
+
+/*
+ * The guest's check of the host's answer to its HELLO (frame parsed,
+ * payload holding frame->length bytes): a WELCOME of service 0 and id 0,
+ * of a version no higher than the HELLO's, with the payload of that
+ * version.  Sets *services to the services the host serves (version 1:
+ * KVP only).  Returns 0 or -EINVAL.
+ */
+int kvp_frame_welcome_parse(const struct kvp_frame *frame, const u8 *payload,
+			    u16 hello_version, u32 *services)
+{
+	if (frame->type != KVP_VSOCK_WELCOME || frame->id || frame->service ||
+	    frame->version > hello_version ||
+	    frame->length != kvp_frame_welcome_len(frame->version))
+		return -EINVAL;
+	/* Version 1 has one service, the KVP exchange. */
+	*services = frame->length ? kvp_get_le32(payload) :
+				    1U << KVP_VSOCK_SERVICE_KVP;
+	return 0;
+}
+
+/* Whether a services bit mask (as in WELCOME) holds service. */
+bool kvp_frame_serves(u32 services, u16 service)
+{
+	return service < 32 && (services >> service & 1);
 }

@@ -199,16 +199,11 @@ static unsigned long kvp_vsock_welcome(const struct kvp_frame *frame,
 	u32 offered;
 	int i;
 
-	if (frame->type != KVP_VSOCK_WELCOME || frame->id || frame->service ||
-	    frame->version > KVP_VSOCK_VERSION)
+	if (kvp_frame_welcome_parse(frame, payload, KVP_VSOCK_VERSION_MAX,
+				    &offered))
 		return 0;
-	if (frame->version == 1)
-		return frame->length ? 0 : BIT(KVP_SERVICE_EXCHANGE);
-	if (frame->length != KVP_VSOCK_WELCOME_V2_LEN)
-		return 0;
-	offered = kvp_get_le32(payload);
 	for (i = 0; i < KVP_SERVICE_COUNT; i++)
-		if (offered & BIT(kvp_vsock_wire_service[i]))
+		if (kvp_frame_serves(offered, kvp_vsock_wire_service[i]))
 			services |= BIT(i);
 	return services;
 }
@@ -222,8 +217,8 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	struct kvp_frame frame;
 	int err;
 
-	err = kvp_vsock_send_frame(vs, KVP_VSOCK_VERSION, KVP_VSOCK_HELLO, 0, 0,
-				   NULL, 0);
+	err = kvp_vsock_send_frame(vs, KVP_VSOCK_VERSION_MAX, KVP_VSOCK_HELLO,
+				   0, 0, NULL, 0);
 	if (err)
 		return err;
 	sock->sk->sk_rcvtimeo = KVP_VSOCK_HANDSHAKE_TIMEOUT;

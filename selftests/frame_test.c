@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vsock frame header (kernel/frame.c, uapi/kvp_vsock.h): the exact bytes
- * kvp_frame_build() writes, and what kvp_frame_parse() accepts and rejects.
+ * The vsock framing (kernel/frame.c, uapi/kvp_vsock.h): the exact bytes
+ * kvp_frame_build() writes, what kvp_frame_parse() accepts and rejects, and
+ * the WELCOME payload of each version.
  * Runs the module's own frame.c, compiled for userspace into libkvp.a.
  */
 #include <stdint.h>
@@ -20,6 +21,17 @@ static const u8 golden[KVP_VSOCK_HDR_LEN] = {
 	0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,	/* id */
 };
 
+/* The same in version 2, on service 1 (activation). */
+static const u8 golden_v2[KVP_VSOCK_HDR_LEN] = {
+	'K', 'V', 'P', 'F',			/* magic 0x4650564b, LE */
+	0x02, 0x00,				/* version 2 */
+	0x03, 0x00,				/* type PACKET */
+	0x34, 0x12, 0x00, 0x00,			/* length 0x1234 */
+	0x01, 0x00,				/* service 1 */
+	0x00, 0x00,				/* flags */
+	0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,	/* id */
+};
+
 static const struct kvp_frame golden_frame = {
 	.version = 1,
 	.type = KVP_VSOCK_PACKET,
@@ -31,6 +43,7 @@ TEST(header_is_24_bytes)
 {
 	ASSERT_EQ(24, KVP_VSOCK_HDR_LEN);
 	ASSERT_EQ(KVP_VSOCK_HDR_LEN, KVP_VSOCK_OFF_ID + 8);
+	ASSERT_EQ(KVP_VSOCK_OFF_FLAGS, KVP_VSOCK_OFF_SERVICE + 2);
 	/* The magic reads "KVPF" in memory. */
 	ASSERT_EQ(0, memcmp(golden, "KVPF", 4));
 }
@@ -46,6 +59,17 @@ TEST(build_golden)
 	ASSERT_EQ(0xa5, hdr[KVP_VSOCK_HDR_LEN]);
 }
 
+TEST(build_golden_v2)
+{
+	struct kvp_frame f = golden_frame;
+	u8 hdr[KVP_VSOCK_HDR_LEN];
+
+	f.version = 2;
+	f.service = KVP_VSOCK_SERVICE_ACTIVATION;
+	kvp_frame_build(hdr, &f);
+	ASSERT_EQ(0, memcmp(hdr, golden_v2, KVP_VSOCK_HDR_LEN));
+}
+
 TEST(parse_golden)
 {
 	struct kvp_frame f;
@@ -56,6 +80,12 @@ TEST(parse_golden)
 	EXPECT_EQ(KVP_VSOCK_PACKET, f.type);
 	EXPECT_EQ(0x1234U, f.length);
 	EXPECT_EQ(0x0102030405060708ULL, f.id);
+	EXPECT_EQ(0, f.service);
+
+	ASSERT_EQ(0, kvp_frame_parse(golden_v2, &f));
+	EXPECT_EQ(2, f.version);
+	EXPECT_EQ(KVP_VSOCK_SERVICE_ACTIVATION, f.service);
+	EXPECT_EQ(0x1234U, f.length);
 }
 
 TEST(round_trip)
@@ -66,6 +96,8 @@ TEST(round_trip)
 		{ .version = 0xffff, .type = 0xffff },
 		{ .version = 1, .type = KVP_VSOCK_PACKET,
 		  .length = KVP_VSOCK_MAX_PAYLOAD, .id = ~0ULL },
+		{ .version = 2, .type = KVP_VSOCK_PACKET, .service = 0xffff,
+		  .length = 1, .id = 1 },
 	};
 	u8 hdr[KVP_VSOCK_HDR_LEN];
 	struct kvp_frame f;
@@ -78,6 +110,7 @@ TEST(round_trip)
 		EXPECT_EQ(frames[i].type, f.type);
 		EXPECT_EQ(frames[i].length, f.length);
 		EXPECT_EQ(frames[i].id, f.id);
+		EXPECT_EQ(frames[i].service, f.service);
 	}
 }
 
@@ -99,6 +132,7 @@ TEST(bad_magic)
 	EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f));
 }
 
+/* Version 1: offsets 12-15 are all flags, zero; version 2: 14-15. */
 TEST(nonzero_flags)
 {
 	struct kvp_frame f;
@@ -112,6 +146,18 @@ TEST(nonzero_flags)
 		hdr[KVP_VSOCK_OFF_SERVICE + i] = 0x80;
 		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
 	}
+	for (i = 0; i < 2; i++) {
+		memcpy(hdr, golden_v2, sizeof(hdr));
+		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x01;
+		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
+		hdr[KVP_VSOCK_OFF_FLAGS + i] = 0x80;
+		EXPECT_EQ(-EINVAL, kvp_frame_parse(hdr, &f)) TH_LOG("byte %d", i);
+	}
+	/* Any service parses in version 2: the connection decides. */
+	memcpy(hdr, golden_v2, sizeof(hdr));
+	kvp_put_le16(hdr + KVP_VSOCK_OFF_SERVICE, 0xffff);
+	ASSERT_EQ(0, kvp_frame_parse(hdr, &f));
+	EXPECT_EQ(0xffff, f.service);
 }
 
 TEST(length_limit)
@@ -148,6 +194,95 @@ TEST(version_zero)
 	hdr[KVP_VSOCK_OFF_VERSION] = 2;
 	EXPECT_EQ(0, kvp_frame_parse(hdr, &f));
 	EXPECT_EQ(2, f.version);
+	hdr[KVP_VSOCK_OFF_VERSION] = 3;
+	EXPECT_EQ(0, kvp_frame_parse(hdr, &f));
+	EXPECT_EQ(3, f.version);
+}
+
+/* A version-2 WELCOME and its payload, byte for byte (protocol.rst 5.3). */
+TEST(welcome_v2_bytes)
+{
+	static const u8 want[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
+		'K', 'V', 'P', 'F', 0x02, 0x00, 0x02, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00,
+	};
+	struct kvp_frame f = { .version = 2, .type = KVP_VSOCK_WELCOME };
+	u8 buf[sizeof(want)];
+	u32 services;
+
+	memset(buf, 0xa5, sizeof(buf));
+	f.length = kvp_frame_welcome_build(buf + KVP_VSOCK_HDR_LEN, 2,
+					   1U << KVP_VSOCK_SERVICE_KVP);
+	ASSERT_EQ(KVP_VSOCK_WELCOME_LEN, f.length);
+	kvp_frame_build(buf, &f);
+	ASSERT_EQ(0, memcmp(want, buf, sizeof(want)));
+
+	ASSERT_EQ(0, kvp_frame_parse(buf, &f));
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 2,
+					     &services));
+	EXPECT_EQ(1U, services);
+	/* A guest that said HELLO 3 takes it too. */
+	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 3,
+					     &services));
+}
+
+TEST(welcome_v1_is_empty)
+{
+	struct kvp_frame f = { .version = 1, .type = KVP_VSOCK_WELCOME };
+	u8 payload[KVP_VSOCK_WELCOME_LEN] = { 0xa5, 0xa5, 0xa5, 0xa5 };
+	u32 services = 0;
+
+	EXPECT_EQ(0U, kvp_frame_welcome_build(payload, 1, 0xffffffffU));
+	EXPECT_EQ(0xa5, payload[0]);
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(1U << KVP_VSOCK_SERVICE_KVP, services);
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 1, &services));
+}
+
+/* What a guest refuses instead of a WELCOME (protocol.rst 5.3). */
+TEST(welcome_refused)
+{
+	const struct kvp_frame good = { .version = 2,
+					.type = KVP_VSOCK_WELCOME,
+					.length = KVP_VSOCK_WELCOME_LEN };
+	const u8 payload[KVP_VSOCK_WELCOME_LEN] = { 1 };
+	struct kvp_frame f;
+	u32 services;
+
+	f = good;
+	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	/* A version above the HELLO's. */
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 1, &services));
+	f.version = 3;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	/* The wrong length for its version, either way. */
+	f = good;
+	f.length = 0;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	f = good;
+	f.version = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	/* An id, a service, another type. */
+	f = good;
+	f.id = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	f = good;
+	f.service = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	f = good;
+	f.type = KVP_VSOCK_PACKET;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+}
+
+TEST(serves)
+{
+	EXPECT_TRUE(kvp_frame_serves(1, KVP_VSOCK_SERVICE_KVP));
+	EXPECT_FALSE(kvp_frame_serves(1, KVP_VSOCK_SERVICE_ACTIVATION));
+	EXPECT_TRUE(kvp_frame_serves(0x80000000U, 31));
+	EXPECT_FALSE(kvp_frame_serves(0xffffffffU, 32));
+	EXPECT_FALSE(kvp_frame_serves(0xffffffffU, 0xffff));
 }
 
 TEST_HARNESS_MAIN

@@ -87,6 +87,9 @@ static void hostd_exec(struct hostd *h, char *const *extra)
 	argv[n++] = "-f";
 	argv[n++] = "--timeout";
 	argv[n++] = "2";
+	/* Room for a late answer under valgrind; tests may pass a shorter. */
+	argv[n++] = "--grace";
+	argv[n++] = "10";
 	argv[n++] = "--listen-unix";
 	argv[n++] = h->guest_sock;
 	argv[n++] = "--socket";
@@ -101,16 +104,22 @@ static void hostd_exec(struct hostd *h, char *const *extra)
 	_exit(127);
 }
 
-/* Starts the daemon and waits until its control socket answers. */
-static int hostd_start(struct hostd *h, char *const *extra)
+/* Makes the daemon's directory and names its sockets. */
+static int hostd_init(struct hostd *h)
 {
-	int i, fd;
-
 	snprintf(h->dir, sizeof(h->dir), "/tmp/hostd_test.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
 	snprintf(h->guest_sock, sizeof(h->guest_sock), "%s/guest.sock", h->dir);
 	snprintf(h->ctl_sock, sizeof(h->ctl_sock), "%s/ctl.sock", h->dir);
+	return 0;
+}
+
+/* Starts the daemon (hostd_init done) and waits until it answers. */
+static int hostd_run(struct hostd *h, char *const *extra)
+{
+	int i, fd;
+
 	h->pid = fork();
 	if (h->pid < 0)
 		return -1;
@@ -129,6 +138,11 @@ static int hostd_start(struct hostd *h, char *const *extra)
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int hostd_start(struct hostd *h, char *const *extra)
+{
+	return hostd_init(h) ? -1 : hostd_run(h, extra);
 }
 
 /* Stops the daemon; returns its exit status (0 = clean, and valgrind-clean). */
@@ -162,24 +176,41 @@ struct guest {
 	int count[KVP_POOL_COUNT];
 	u32 fail_status;	/* answer every request with it, if set */
 	int fail_at_index;	/* ENUMERATE: fail from this index, if > 0 */
+	u32 endless;		/* ENUMERATE: empty items below this index */
+	int delay_ms;		/* before each answer */
+	u16 version;		/* framing: HELLO offers it, WELCOME sets it */
 	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
 	size_t len;
 	u64 id;
+	struct kvp_frame frame;	/* the last one received */
 };
 
+/*
+ * Sends f and its payload p, flags (header offset 14) set as given, in one
+ * write: a daemon that drops us on the header must not find us writing the
+ * payload to a closed socket (SIGPIPE).
+ */
+static int guest_send_frame(struct guest *g, const struct kvp_frame *f,
+			    u16 flags, const u8 *p)
+{
+	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
+	size_t len = KVP_VSOCK_HDR_LEN + f->length;
+
+	kvp_frame_build(buf, f);
+	kvp_put_le16(buf + KVP_VSOCK_OFF_FLAGS, flags);
+	if (f->length)
+		memcpy(buf + KVP_VSOCK_HDR_LEN, p, f->length);
+	return write(g->fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* A frame of the connection's version on the KVP service. */
 static int guest_send(struct guest *g, u16 type, u64 id, const u8 *p,
 		      size_t len)
 {
-	struct kvp_frame f = { .version = 1, .type = type, .length = len,
-			       .id = id };
-	u8 hdr[KVP_VSOCK_HDR_LEN];
+	struct kvp_frame f = { .version = g->version, .type = type,
+			       .length = len, .id = id };
 
-	kvp_frame_build(hdr, &f);
-	if (write(g->fd, hdr, sizeof(hdr)) != sizeof(hdr))
-		return -1;
-	if (len && write(g->fd, p, len) != (ssize_t)len)
-		return -1;
-	return 0;
+	return guest_send_frame(g, &f, 0, p);
 }
 
 /* Reads exactly len bytes within WAIT_MS; 0, -ETIMEDOUT or -ECONNRESET. */
@@ -200,24 +231,31 @@ static int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-/* Receives one frame into g->pkt; returns its type or a negative errno. */
+/*
+ * Receives one frame into g->frame and g->pkt; returns its type or a
+ * negative errno.  A PACKET must be of the connection's version, on the KVP
+ * service.
+ */
 static int guest_recv(struct guest *g, int timeout_ms)
 {
+	struct kvp_frame *f = &g->frame;
 	u8 hdr[KVP_VSOCK_HDR_LEN];
-	struct kvp_frame f;
 	int err;
 
 	err = read_full(g->fd, hdr, sizeof(hdr), timeout_ms);
 	if (err)
 		return err;
-	if (kvp_frame_parse(hdr, &f))
+	if (kvp_frame_parse(hdr, f))
 		return -EPROTO;
-	err = read_full(g->fd, g->pkt, f.length, timeout_ms);
+	err = read_full(g->fd, g->pkt, f->length, timeout_ms);
 	if (err)
 		return err;
-	g->len = f.length;
-	g->id = f.id;
-	return f.type;
+	if (f->type == KVP_VSOCK_PACKET &&
+	    (f->version != g->version || f->service != KVP_VSOCK_SERVICE_KVP))
+		return -EPROTO;
+	g->len = f->length;
+	g->id = f->id;
+	return f->type;
 }
 
 /* The daemon closed the connection (and sent nothing first). */
@@ -229,16 +267,26 @@ static bool guest_dropped(struct guest *g)
 static int guest_connect(struct guest *g, const struct hostd *h)
 {
 	memset(g, 0, sizeof(*g));
+	g->version = KVP_VSOCK_VERSION_MAX;
 	g->fd = try_connect(h->guest_sock);
 	return g->fd < 0 ? -1 : 0;
 }
 
+/*
+ * HELLO offering g->version; the WELCOME must be as kvp_vsock.ko checks
+ * it, with the KVP service alone.  The connection then has its version.
+ */
 static int guest_hello(struct guest *g)
 {
+	u32 services;
+
 	if (guest_send(g, KVP_VSOCK_HELLO, 0, NULL, 0))
 		return -1;
-	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME || g->len != 0)
+	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME ||
+	    kvp_frame_welcome_parse(&g->frame, g->pkt, g->version, &services) ||
+	    services != 1U << KVP_VSOCK_SERVICE_KVP)
 		return -1;
+	g->version = g->frame.version;
 	return 0;
 }
 
@@ -266,6 +314,8 @@ static struct item *store_find(struct guest *g, u8 pool, const char *key)
 /* What the guest does with a request: like kvpd, on an in-memory pool. */
 static u32 store_apply(struct guest *g, struct kvp_msg *m)
 {
+	static const struct item empty;
+	const struct item *item;
 	struct item *it = store_find(g, m->pool, m->key);
 
 	switch (m->op) {
@@ -285,13 +335,16 @@ static u32 store_apply(struct guest *g, struct kvp_msg *m)
 	case KVP_OP_ENUMERATE:
 		if (g->fail_at_index && (int)m->index >= g->fail_at_index)
 			return KVP_E_FAIL;
-		if ((int)m->index >= g->count[m->pool])
+		if (m->index < g->endless)
+			item = &empty;
+		else if ((int)m->index < g->count[m->pool])
+			item = &g->pools[m->pool][m->index];
+		else
 			return KVP_S_CONT;
-		it = &g->pools[m->pool][m->index];
-		strcpy(m->key, it->key);
-		strcpy(m->value, it->value);
-		m->key_len = strlen(it->key);
-		m->value_len = strlen(it->value);
+		strcpy(m->key, item->key);
+		strcpy(m->value, item->value);
+		m->key_len = strlen(item->key);
+		m->value_len = strlen(item->value);
 		kvp_msg_encode(g->pkt + KVP_ICMSG_HDR_LEN, KVP_MSG_ENUM_LEN, m);
 		return KVP_S_OK;
 	default:
@@ -319,6 +372,8 @@ static int guest_serve(struct guest *g, int timeout_ms)
 		return -EPROTO;
 	status = g->fail_status ? g->fail_status : store_apply(g, &m);
 	kvp_ic_set_reply(g->pkt, status);
+	if (g->delay_ms)
+		usleep(g->delay_ms * 1000);
 	if (guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len))
 		return -EIO;
 	return m.op;
@@ -714,7 +769,8 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	ASSERT_EQ(0, guest_connect(&bad, &self->h));
 	ASSERT_EQ(0, guest_hello(&bad));
 	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
-	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &kvp_msg_versions, &fw, &msg));
+	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &kvp_msg_versions, &fw,
+				      &msg));
 	kvp_ic_set_reply(bad.pkt, KVP_S_OK);
 	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id + 7, bad.pkt,
 				bad.len));
@@ -746,6 +802,149 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	kvpctl(&self->r, &self->h, NULL, "host", "list", NULL);
 	EXPECT_NE(NULL, strstr(self->r.out, "alpha"));
 	EXPECT_EQ(NULL, strstr(self->r.out, "vm-10"));
+}
+
+/* The examples of protocol.rst 5.3, as the daemon sends them. */
+static const u8 welcome_v2[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x02, 0x00, 0x02, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00,
+};
+
+static const u8 negotiate_v2[KVP_VSOCK_HDR_LEN + 56] = {
+	0x4b, 0x56, 0x50, 0x46, 0x02, 0x00, 0x03, 0x00,
+	0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+	0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x03, 0x00, 0x00, 0x02, 0x00, 0x03, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	0x03, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+};
+
+/* A version-1 WELCOME: the header alone. */
+static const u8 welcome_v1[KVP_VSOCK_HDR_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x01, 0x00, 0x02, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+TEST_F(hostd, framing_v2_bytes)
+{
+	u8 buf[sizeof(negotiate_v2)];
+	u32 fw, msg;
+
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(welcome_v2), WAIT_MS));
+	EXPECT_EQ(0, memcmp(welcome_v2, buf, sizeof(welcome_v2)));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(negotiate_v2), WAIT_MS));
+	EXPECT_EQ(0, memcmp(negotiate_v2, buf, sizeof(negotiate_v2)));
+
+	/* Answered, and everything after in version 2 on service 0. */
+	self->g.len = sizeof(negotiate_v2) - KVP_VSOCK_HDR_LEN;
+	memcpy(self->g.pkt, buf + KVP_VSOCK_HDR_LEN, self->g.len);
+	self->g.id = 1;
+	ASSERT_EQ(0, kvp_ic_negotiate(self->g.pkt, self->g.len,
+				      &kvp_msg_versions, &fw, &msg));
+	kvp_ic_set_reply(self->g.pkt, KVP_S_OK);
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_PACKET, 1, self->g.pkt,
+				self->g.len));
+	EXPECT_TRUE(guest_expect_item(&self->g, "HostName", NULL));
+	EXPECT_EQ(2, self->g.frame.version);
+}
+
+/* A guest that speaks version 1 only is served as before version 2. */
+TEST_F(hostd, framing_v1_guest)
+{
+	u8 buf[KVP_VSOCK_HDR_LEN];
+
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	self->g.version = 1;
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(0, memcmp(welcome_v1, buf, sizeof(buf)));
+	/* guest_recv() checks every PACKET is of version 1. */
+	ASSERT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k",
+	       NULL);
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_STREQ("v\n", self->r.out);
+}
+
+/* A guest offering a version above ours gets ours. */
+TEST_F(hostd, framing_newer_guest)
+{
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	self->g.version = KVP_VSOCK_VERSION_MAX + 1;
+	ASSERT_EQ(0, guest_hello(&self->g));
+	EXPECT_EQ(KVP_VSOCK_VERSION_MAX, self->g.version);
+	EXPECT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+}
+
+/*
+ * A guest offering hello, negotiated, answers the first host item with a
+ * frame of the version, service and flags given: is it dropped?
+ */
+static bool dropped_for_reply(const struct hostd *h, u16 hello, u16 version,
+			      u16 service, u16 flags)
+{
+	struct kvp_frame f = { .version = version, .type = KVP_VSOCK_PACKET,
+			       .service = service };
+	struct guest g;
+	bool dropped = false;
+	u32 fw, msg;
+
+	if (guest_connect(&g, h))
+		return false;
+	g.version = hello;
+	if (!guest_hello(&g) && !guest_negotiate(&g, &fw, &msg) &&
+	    guest_recv(&g, WAIT_MS) == KVP_VSOCK_PACKET) {
+		kvp_ic_set_reply(g.pkt, KVP_S_OK);
+		f.length = g.len;
+		f.id = g.id;
+		dropped = !guest_send_frame(&g, &f, flags, g.pkt) &&
+			  guest_dropped(&g);
+	}
+	close(g.fd);
+	return dropped;
+}
+
+TEST_F(hostd, framing_errors_drop_guest)
+{
+	struct kvp_frame hello = { .version = 2, .type = KVP_VSOCK_HELLO };
+
+	/* The right frames are taken (the next item comes instead). */
+	EXPECT_FALSE(dropped_for_reply(&self->h, 2, 2, 0, 0));
+	EXPECT_FALSE(dropped_for_reply(&self->h, 1, 1, 0, 0));
+	/* Another version than the connection's. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 1, 0, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 2, 0, 0));
+	/* A service we did not announce, known or not. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2,
+				      KVP_VSOCK_SERVICE_ACTIVATION, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 31, 0));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0xffff, 0));
+	/* Flags, in either version. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0, 1));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 0, 0x8000));
+	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 1, 0, 1));
+
+	/* A HELLO with an id or a service. */
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 5, NULL, 0));
+	EXPECT_TRUE(guest_dropped(&self->g));
+	close(self->g.fd);
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	hello.service = KVP_VSOCK_SERVICE_ACTIVATION;
+	ASSERT_EQ(0, guest_send_frame(&self->g, &hello, 0, NULL));
+	EXPECT_TRUE(guest_dropped(&self->g));
 }
 
 TEST_F(hostd, unanswered_request_times_out)
@@ -782,6 +981,114 @@ TEST_F(hostd, unanswered_request_times_out)
 	EXPECT_EQ(1, self->g.count[0]);
 	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
 	EXPECT_NE(NULL, strstr(self->r.out, "\"done\":6,\"failed\":2"));
+}
+
+/*
+ * A request the guest never answers (a packet it dropped) does not wedge
+ * it: past --grace the connection is dropped, what waits fails, and the
+ * guest is served again once it reconnects.
+ */
+TEST(unanswered_request_drops_guest)
+{
+	char *extra[] = { "--grace", "3", NULL };
+	struct hostd h;
+	struct guest g;
+	struct run r;
+
+	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_TRUE(guest_ready(&g, &h, VM_UUID, "alpha"));
+	kvpctl(&r, &h, NULL, "host", "set", "alpha", "0", "k", "v", NULL);
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "did not answer SET"));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&g, 100));
+
+	/* Queued behind it: fails when the guest is dropped, not as busy. */
+	kvpctl(&r, &h, NULL, "host", "get", "alpha", "0", "k", NULL);
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err,
+			       "went away: no reply to request 7 within 3 s"));
+	EXPECT_TRUE(guest_dropped(&g));
+	close(g.fd);
+
+	/* Reconnected (a new unix "CID"), it is served again. */
+	ASSERT_TRUE(guest_ready(&g, &h, NULL, "vm-1001"));
+	kvpctl(&r, &h, &g, "host", "set", "vm-1001", "0", "k", "v", NULL);
+	EXPECT_EQ(0, r.status);
+	close(g.fd);
+	EXPECT_EQ(0, hostd_stop(&h));
+}
+
+/* The daemon's peak resident memory in kB, or -1 (also under a wrapper). */
+static long peak_kb(const struct hostd *h)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	if (env_or("KVP_HOSTD_WRAPPER", env_or("KVP_TEST_WRAPPER", ""))[0])
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)h->pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * A guest answering ENUMERATE with endless empty items: each costs a fixed
+ * charge and the walk stops at a cap, with a clear error and the items
+ * so far, in bounded memory.
+ */
+TEST_F(hostd, endless_enumeration_capped)
+{
+	long before;
+
+	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
+	before = peak_kb(&self->h);
+	self->g.endless = 20000;
+	/* Text: 2 bytes an item, so kvpctl's output fits the pipe. */
+	kvpctl(&self->r, &self->h, &self->g, "host", "enum", "alpha", "0",
+	       NULL);
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err,
+			       "pool 0 holds more than 16384 items, stopped at index 16384"));
+	EXPECT_TRUE(starts_with(self->r.out, "\t\n\t\n"));
+	if (before > 0)
+		EXPECT_GT(before + 16 * 1024, peak_kb(&self->h));
+
+	/* The guest is still served. */
+	self->g.endless = 0;
+	kvpctl(&self->r, &self->h, &self->g, "host", "set", "alpha", "0", "k",
+	       "v", NULL);
+	EXPECT_EQ(0, self->r.status);
+}
+
+/* Each step of a walk has --timeout, the whole walk --walk-timeout. */
+TEST(slow_enumeration_stops)
+{
+	char *extra[] = { "--walk-timeout", "2", NULL };
+	char *bad[] = { "--walk-timeout", "1", NULL };
+	struct hostd h;
+	struct guest g;
+	struct run r;
+
+	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_TRUE(guest_ready(&g, &h, VM_UUID, "alpha"));
+	g.endless = 200;
+	g.delay_ms = 50;
+	kvpctl(&r, &h, &g, "host", "enum", "alpha", "0", NULL);
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err,
+			       "did not finish ENUMERATE of pool 0 within 2 s"));
+	close(g.fd);
+	EXPECT_EQ(0, hostd_stop(&h));
+
+	/* Shorter than --timeout (2): refused. */
+	EXPECT_NE(0, hostd_start(&h, bad));
+	EXPECT_NE(0, hostd_stop(&h));
 }
 
 TEST_F(hostd, guest_leaving_fails_waiting_client)
@@ -946,12 +1253,89 @@ TEST(extra_items_and_overrides)
 	EXPECT_EQ(0, hostd_stop(&h));
 }
 
+/* Makes a unix socket at path and leaves it, unlistened: a stale one. */
+static int stale_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	err = fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (fd >= 0)
+		close(fd);
+	return err ? -1 : 0;
+}
+
+/*
+ * Only a stale socket at --socket or --listen-unix is replaced: a file
+ * there is refused and kept, and so is a live daemon's socket.
+ */
+TEST(socket_paths_checked)
+{
+	char *listen_file[] = { "--listen-unix", NULL, NULL };
+	struct hostd h, other;
+	struct stat st;
+	struct run r;
+	char buf[8], file[sizeof(h.dir) + 8];
+	int status;
+	int fd;
+
+	/* A regular file at the control socket's path. */
+	ASSERT_EQ(0, hostd_init(&h));
+	fd = open(h.ctl_sock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "keep", 4));
+	close(fd);
+	EXPECT_NE(0, hostd_run(&h, NULL));
+	fd = open(h.ctl_sock, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(0, memcmp(buf, "keep", 4));
+
+	/* The same at the guest socket's path (--listen-unix, last wins). */
+	ASSERT_EQ(0, unlink(h.ctl_sock));
+	snprintf(file, sizeof(file), "%s/file", h.dir);
+	listen_file[1] = file;
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_NE(0, hostd_run(&h, listen_file));
+	EXPECT_EQ(0, stat(file, &st));
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(0, unlink(file));
+
+	/* Stale sockets are replaced. */
+	ASSERT_EQ(0, stale_socket(h.ctl_sock));
+	ASSERT_EQ(0, stale_socket(h.guest_sock));
+	ASSERT_EQ(0, hostd_run(&h, NULL));
+
+	/*
+	 * A live daemon's socket is not taken: the second one exits (its
+	 * start sees the first answering, so wait for the exit itself).
+	 */
+	memcpy(&other, &h, sizeof(other));
+	snprintf(other.guest_sock, sizeof(other.guest_sock), "%s/g2.sock",
+		 h.dir);
+	hostd_run(&other, NULL);
+	ASSERT_LT(0, other.pid);
+	ASSERT_EQ(other.pid, waitpid(other.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	kvpctl(&r, &h, NULL, "host", "list", NULL);
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0, hostd_stop(&h));
+}
+
 TEST(bad_options_refused)
 {
 	char *extra[] = { "--vm", "12=", NULL };
+	char *grace[] = { "--grace", "2", NULL };
 	struct hostd h;
 
 	EXPECT_NE(0, hostd_start(&h, extra));
+	EXPECT_NE(0, hostd_stop(&h));
+	/* A grace no longer than --timeout (2) would drop waiting guests. */
+	EXPECT_NE(0, hostd_start(&h, grace));
 	EXPECT_NE(0, hostd_stop(&h));
 }
 

@@ -120,17 +120,17 @@ int fakehost_accept_hello(int lfd, u16 *offered)
  */
 int fakehost_accept_version(int lfd, u16 version, u32 services)
 {
-	u8 mask[KVP_VSOCK_WELCOME_V2_LEN];
+	u8 payload[KVP_VSOCK_WELCOME_LEN];
 	u16 offered;
 	int fd = fakehost_accept_hello(lfd, &offered);
 
 	if (fd < 0)
 		return fd;
-	kvp_put_le32(mask, services);
 	fakehost_version = version;
 	if (offered < version ||
-	    fakehost_send(fd, KVP_VSOCK_WELCOME, 0, mask,
-			  version == 1 ? 0 : sizeof(mask))) {
+	    fakehost_send(fd, KVP_VSOCK_WELCOME, 0, payload,
+			  kvp_frame_welcome_build(payload, version,
+						  services))) {
 		close(fd);
 		return -EPROTO;
 	}

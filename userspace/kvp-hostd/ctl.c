@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "hostctl.h"
@@ -263,48 +262,35 @@ static void kvp_ctl_handle(struct kvp_watch *watch, u32 events)
 	}
 }
 
+/* A client connected on fd (non-blocking): serve it. */
+void kvp_ctl_client_new(int fd)
+{
+	struct kvp_ctl_client *client = calloc(1, sizeof(*client));
+
+	if (!client || kvp_conn_init(&client->conn, fd, kvp_ctl_handle)) {
+		kvp_warn("control client refused: out of resources");
+		free(client);
+		close(fd);
+		return;
+	}
+	client->next = kvp_ctl.clients;
+	kvp_ctl.clients = client;
+	/*
+	 * A client sends its request as soon as it is connected, so it is
+	 * mostly here already: take it now, not one more trip through the
+	 * loop later.
+	 */
+	kvp_ctl_read(client);
+}
+
 static void kvp_ctl_accept(struct kvp_watch *watch, u32 events)
 {
-	struct kvp_ctl_client *client;
 	int fd;
 
 	(void)events;
 	while ((fd = accept4(watch->fd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		client = calloc(1, sizeof(*client));
-		if (!client || kvp_conn_init(&client->conn, fd, kvp_ctl_handle)) {
-			kvp_warn("control client refused: out of resources");
-			free(client);
-			close(fd);
-			continue;
-		}
-		client->next = kvp_ctl.clients;
-		kvp_ctl.clients = client;
-		/*
-		 * A client sends its request as soon as it is connected, so
-		 * it is mostly here already: take it now, not one more trip
-		 * through the loop later.
-		 */
-		kvp_ctl_read(client);
-	}
-}
-
-/* Whether a daemon answers on path already: then it must not be stolen. */
-static bool kvp_ctl_in_use(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool used;
-
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	strcpy(sa.sun_path, path);
-	used = !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return used;
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		kvp_ctl_client_new(fd);
 }
 
 /*
@@ -316,7 +302,6 @@ static int kvp_ctl_bind(const char *path, int mode, const struct group *gr)
 	mode_t old = umask(0177);
 	int fd, err;
 
-	unlink(path);
 	fd = kvp_unix_listen(path);
 	umask(old);
 	if (fd < 0)
@@ -345,10 +330,6 @@ int kvp_ctl_open(const char *path, int mode, const char *group)
 	}
 	if (mode < 0)
 		mode = group ? 0660 : 0600;
-	if (kvp_ctl_in_use(path)) {
-		kvp_err("%s: another kvp-hostd is listening there", path);
-		return -EADDRINUSE;
-	}
 	fd = kvp_ctl_bind(path, mode, gr);
 	if (fd < 0) {
 		kvp_err("control socket %s: %s", path, strerror(-fd));

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One guest connection: the vsock framing (HELLO, WELCOME, PACKET), IC
- * version negotiation and the guest's life cycle.  A guest that breaks the
- * protocol is dropped with one log line saying why; the others carry on.
- * The guest end reconnects, so dropping is also how both sides get back to
- * a known state.
+ * One guest connection: the vsock framing (HELLO, WELCOME, PACKET; versions
+ * 1 and 2), IC version negotiation and the guest's life cycle.  A guest that
+ * breaks the protocol is dropped with one log line saying why; the others
+ * carry on.  The guest end reconnects, so dropping is also how both sides
+ * get back to a known state.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,6 +19,9 @@
 #include "log.h"
 
 #define KVP_GUEST_FRAME_MAX	(KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD)
+
+/* What we serve, as WELCOME announces it: the KVP exchange only. */
+#define KVP_HOSTD_SERVICES	(1U << KVP_VSOCK_SERVICE_KVP)
 
 /* What a Hyper-V host offers (kvp-protocol.md 1.4). */
 static const u32 kvp_host_fw_versions[] = {
@@ -71,12 +74,14 @@ static void kvp_guest_drop(struct kvp_guest *guest, int priority)
 	free(guest);
 }
 
+/* Sends a frame of the connection's version, on the KVP service. */
 int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len)
 {
 	struct kvp_frame frame = {
-		.version = 1,
+		.version = guest->version,
 		.type = type,
+		.service = KVP_VSOCK_SERVICE_KVP,
 		.length = (u32)len,
 		.id = id,
 	};
@@ -95,30 +100,52 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 	return 0;
 }
 
-/* HELLO: answer WELCOME, then offer our versions. */
+/*
+ * Takes the id of a request about to be sent to the guest: the one
+ * outstanding, whose reply must come within wait_ms or the guest is
+ * dropped.
+ */
+u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms)
+{
+	guest->busy_id = guest->next_id++;
+	guest->deadline = kvp_now_ms() + wait_ms;
+	return guest->busy_id;
+}
+
+/*
+ * HELLO: answer WELCOME in the lower of the guest's highest framing version
+ * and ours, then offer our IC versions.
+ */
 static int kvp_guest_hello(struct kvp_guest *guest,
 			   const struct kvp_frame *frame)
 {
 	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_NEGO_HDR_LEN +
 	       4 * (ARRAY_SIZE(kvp_host_fw_versions) +
 		    ARRAY_SIZE(kvp_host_msg_versions))];
+	u8 welcome[KVP_VSOCK_WELCOME_LEN];
 	size_t len;
 
-	if (frame->type != KVP_VSOCK_HELLO || frame->length)
+	if (frame->type != KVP_VSOCK_HELLO || frame->length || frame->id ||
+	    frame->service)
 		return kvp_guest_fail(guest,
-				      "expected an empty HELLO, got type %u length %u",
-				      frame->type, frame->length);
-	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, NULL, 0))
+				      "expected an empty HELLO, got type %u length %u service %u id %llu",
+				      frame->type, frame->length,
+				      frame->service,
+				      (unsigned long long)frame->id);
+	guest->version = frame->version < KVP_VSOCK_VERSION_MAX ?
+			 frame->version : KVP_VSOCK_VERSION_MAX;
+	len = kvp_frame_welcome_build(welcome, guest->version,
+				      KVP_HOSTD_SERVICES);
+	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, welcome, len))
 		return -EPROTO;
 	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), kvp_host_fw_versions,
 				     ARRAY_SIZE(kvp_host_fw_versions),
 				     kvp_host_msg_versions,
 				     ARRAY_SIZE(kvp_host_msg_versions));
-	guest->busy_id = guest->next_id++;
 	guest->state = KVP_GUEST_NEGOTIATING;
-	guest->deadline = kvp_now_ms() + kvp_hostd_opts.timeout_ms;
-	return kvp_guest_send(guest, KVP_VSOCK_PACKET, guest->busy_id, pkt,
-			      len);
+	return kvp_guest_send(guest, KVP_VSOCK_PACKET,
+			      kvp_guest_await(guest, kvp_hostd_opts.timeout_ms),
+			      pkt, len);
 }
 
 static bool kvp_offered(u32 version, const u32 *offer, size_t n)
@@ -149,27 +176,35 @@ static int kvp_guest_negotiated(struct kvp_guest *guest, const u8 *pkt,
 	guest->fw_version = fw;
 	guest->msg_version = msg;
 	guest->state = KVP_GUEST_READY;
-	kvp_info("CID %u (%s) ready: framework %u.%u, KVP %u.%u", guest->cid,
-		 guest->name, KVP_VERSION_MAJOR(fw), KVP_VERSION_MINOR(fw),
+	kvp_info("CID %u (%s) ready: framing %u, framework %u.%u, KVP %u.%u",
+		 guest->cid, guest->name, guest->version,
+		 KVP_VERSION_MAJOR(fw), KVP_VERSION_MINOR(fw),
 		 KVP_VERSION_MAJOR(msg), KVP_VERSION_MINOR(msg));
 	kvp_items_push(guest);
 	return kvp_req_kick(guest);
 }
 
-/* After WELCOME only PACKETs answering the one outstanding id may come. */
+/*
+ * After WELCOME only PACKETs of the connection's version, on a service we
+ * serve, answering the one outstanding id may come.
+ */
 static int kvp_guest_packet(struct kvp_guest *guest,
 			    const struct kvp_frame *frame, const u8 *pkt)
 {
 	if (frame->type != KVP_VSOCK_PACKET)
 		return kvp_guest_fail(guest, "unexpected frame type %u",
 				      frame->type);
-	if (frame->version != 1)
+	if (frame->version != guest->version)
 		return kvp_guest_fail(guest, "frame version %u after WELCOME %u",
-				      frame->version, 1);
+				      frame->version, guest->version);
+	if (!kvp_frame_serves(KVP_HOSTD_SERVICES, frame->service))
+		return kvp_guest_fail(guest, "packet on service %u, not served",
+				      frame->service);
 	if (!guest->busy_id || frame->id != guest->busy_id)
 		return kvp_guest_fail(guest, "packet with unknown id %llu",
 				      (unsigned long long)frame->id);
 	guest->busy_id = 0;
+	guest->deadline = UINT64_MAX;
 	if (guest->state == KVP_GUEST_NEGOTIATING)
 		return kvp_guest_negotiated(guest, pkt, frame->length);
 	return kvp_req_reply(guest, pkt, frame->length);
@@ -309,13 +344,29 @@ u64 kvp_guests_deadline(void)
 	struct kvp_guest *guest;
 
 	for (guest = kvp_guests; guest; guest = guest->next) {
-		if (guest->state != KVP_GUEST_READY && guest->deadline < deadline)
+		if (guest->deadline < deadline)
 			deadline = guest->deadline;
 		d = kvp_req_deadline(guest);
 		if (d < deadline)
 			deadline = d;
 	}
 	return deadline;
+}
+
+/* Says why a guest whose deadline passed is dropped. */
+static void kvp_guest_overdue(struct kvp_guest *guest)
+{
+	unsigned int timeout = kvp_hostd_opts.timeout_ms / 1000;
+
+	if (guest->state == KVP_GUEST_HELLO)
+		kvp_guest_fail(guest, "no HELLO within %u s", timeout);
+	else if (guest->state == KVP_GUEST_NEGOTIATING)
+		kvp_guest_fail(guest, "no NEGOTIATE reply within %u s",
+			       timeout);
+	else
+		kvp_guest_fail(guest, "no reply to request %llu within %u s",
+			       (unsigned long long)guest->busy_id,
+			       kvp_hostd_opts.grace_ms / 1000);
 }
 
 void kvp_guests_expire(u64 now)
@@ -325,12 +376,9 @@ void kvp_guests_expire(u64 now)
 	for (guest = kvp_guests; guest; guest = next) {
 		next = guest->next;
 		kvp_req_expire(guest, now);
-		if (guest->state == KVP_GUEST_READY || guest->deadline > now)
+		if (guest->deadline > now)
 			continue;
-		kvp_guest_fail(guest, "no %s within %u s",
-			       guest->state == KVP_GUEST_HELLO ?
-			       "HELLO" : "NEGOTIATE reply",
-			       kvp_hostd_opts.timeout_ms / 1000);
+		kvp_guest_overdue(guest);
 		kvp_guest_drop(guest, LOG_WARNING);
 	}
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kvp-hostd internals.  One concern per file:
- *   main.c     options, the epoll loop and its timers
+ *   main.c     the command line, signals, start and exit
+ *   loop.c     the epoll loop, its clock and the options
  *   conn.c     non-blocking socket buffers shared by guests and clients
  *   listen.c   the guest listener (vsock, or a unix socket for tests)
  *   guest.c    one guest: vsock framing, HELLO/WELCOME, negotiation
@@ -29,7 +30,17 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* main.c */
+/* Option defaults (seconds). */
+#define KVP_HOSTD_TIMEOUT	10
+/*
+ * The default --grace, in --timeouts: a guest may take up to
+ * daemon_wait_ms + request_timeout_ms (10 s by default) for a valid
+ * request, so a reply is only given up well after a client stopped waiting.
+ */
+#define KVP_HOSTD_GRACE_FACTOR	3
+#define KVP_HOSTD_WALK_TIMEOUT	60
+
+/* loop.c */
 struct kvp_watch {
 	int fd;
 	void (*handle)(struct kvp_watch *watch, u32 events);
@@ -37,10 +48,16 @@ struct kvp_watch {
 
 struct kvp_hostd_opts {
 	unsigned int timeout_ms;	/* per KVP transaction */
+	unsigned int grace_ms;		/* a reply overdue: drop the guest */
+	unsigned int walk_timeout_ms;	/* a whole ENUMERATE walk */
 };
 
 extern struct kvp_hostd_opts kvp_hostd_opts;
 
+int kvp_loop_init(void);
+void kvp_loop_exit(void);
+void kvp_loop_run(void);
+void kvp_loop_stop(void);
 int kvp_loop_add(struct kvp_watch *watch, u32 events);
 void kvp_loop_mod(struct kvp_watch *watch, u32 events);
 void kvp_loop_del(struct kvp_watch *watch);
@@ -93,8 +110,9 @@ struct kvp_guest {
 	char name[KVP_HOSTD_NAME_MAX + 1];
 	char uuid[KVP_HOSTD_UUID_LEN + 1];
 	enum kvp_guest_state state;
-	u64 deadline;		/* ms, for HELLO and the NEGOTIATE reply */
+	u64 deadline;		/* ms: the frame owed is overdue, drop it */
 	time_t since;		/* wall clock, for `list` */
+	u16 version;		/* framing version, from WELCOME on */
 	u32 fw_version;
 	u32 msg_version;
 	u64 next_id;		/* vsock frame ids, from 1 */
@@ -116,6 +134,7 @@ int kvp_guest_fail(struct kvp_guest *guest, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len);
+u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms);
 u64 kvp_guests_deadline(void);
 void kvp_guests_expire(u64 now);
 void kvp_guests_free(void);
@@ -133,8 +152,9 @@ struct kvp_req {
 	struct kvp_ctl_client *client;	/* NULL: a host item, or abandoned */
 	bool walk;		/* ENUMERATE index 0, 1, ... */
 	char *want;		/* get: walk until this key is found */
-	size_t bytes;		/* of the items walked so far */
+	size_t bytes;		/* charged for the items walked so far */
 	u64 deadline;		/* ms */
+	u64 walk_end;		/* ms: the whole walk's deadline */
 	struct kvp_msg msg;
 	struct kvp_strv rows;	/* key, value, key, value, ... */
 	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN];
@@ -166,6 +186,7 @@ int kvp_uuid_v5(const u8 ns[16], const char *name,
 
 /* ctl.c */
 int kvp_ctl_open(const char *path, int mode, const char *group);
+void kvp_ctl_client_new(int fd);
 void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
 		    u16 columns, const struct kvp_strv *rows,
 		    const char *message);

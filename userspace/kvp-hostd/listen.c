@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
@@ -23,7 +24,48 @@ static struct {
 	u32 next_cid;
 } kvp_listener = { .watch.fd = -1 };
 
-/* Binds and listens on a unix stream socket; returns the fd or -errno. */
+/* Whether something answers on the unix socket sa: then it is not stale. */
+static bool kvp_unix_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = !connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return used;
+}
+
+/*
+ * Makes room for a socket at sa: there is nothing, or a stale socket from an
+ * earlier run, which is removed.  A live socket (another daemon's) and
+ * anything but a socket (a file given by mistake) are left alone, refused.
+ */
+static int kvp_unix_clear(const struct sockaddr_un *sa)
+{
+	const char *path = sa->sun_path;
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		kvp_err("%s exists and is not a socket: not replacing it", path);
+		return -EEXIST;
+	}
+	if (kvp_unix_in_use(sa)) {
+		kvp_err("%s: another kvp-hostd is listening there", path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Binds and listens on a unix stream socket, replacing only a stale one;
+ * returns the fd or -errno.
+ */
 int kvp_unix_listen(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -32,6 +74,9 @@ int kvp_unix_listen(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	err = kvp_unix_clear(&sa);
+	if (err)
+		return err;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -105,12 +150,11 @@ int kvp_listen_guests_vsock(unsigned int cid, unsigned int port)
 	return kvp_listen_start(fd);
 }
 
-/* The test transport: a stale socket file from an earlier run is replaced. */
+/* The test transport. */
 int kvp_listen_guests_unix(const char *path)
 {
 	int fd;
 
-	unlink(path);
 	fd = kvp_unix_listen(path);
 	if (fd < 0) {
 		kvp_err("listen on %s: %s", path, strerror(-fd));

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,45 +21,7 @@
 #include "uapi/kvp_vsock.h"
 
 #define KVP_HOSTD_SOCKET	"/run/kvp-hostd.sock"
-#define KVP_HOSTD_TIMEOUT	10
-
-struct kvp_hostd_opts kvp_hostd_opts = {
-	.timeout_ms = KVP_HOSTD_TIMEOUT * 1000,
-};
-
-static int kvp_epoll_fd = -1;
-static bool kvp_stop;
-
-int kvp_loop_add(struct kvp_watch *watch, u32 events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = watch };
-
-	if (epoll_ctl(kvp_epoll_fd, EPOLL_CTL_ADD, watch->fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Only fails for a bad fd or watch, which would be a bug here. */
-void kvp_loop_mod(struct kvp_watch *watch, u32 events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = watch };
-
-	if (epoll_ctl(kvp_epoll_fd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
-		kvp_err("epoll_ctl(%d): %s", watch->fd, strerror(errno));
-}
-
-void kvp_loop_del(struct kvp_watch *watch)
-{
-	epoll_ctl(kvp_epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
-}
-
-u64 kvp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define KVP_HOSTD_MAX_SECONDS	3600	/* of --timeout, --grace, --walk-timeout */
 
 static void kvp_signal(struct kvp_watch *watch, u32 events)
 {
@@ -69,7 +30,7 @@ static void kvp_signal(struct kvp_watch *watch, u32 events)
 	(void)events;
 	if (read(watch->fd, &si, sizeof(si)) == sizeof(si)) {
 		kvp_info("signal %u, exiting", si.ssi_signo);
-		kvp_stop = true;
+		kvp_loop_stop();
 	}
 }
 
@@ -98,42 +59,6 @@ static int kvp_signals_watch(void)
 	return kvp_loop_add(&kvp_signal_watch, EPOLLIN);
 }
 
-static int kvp_loop_timeout(void)
-{
-	u64 deadline = kvp_guests_deadline(), now = kvp_now_ms();
-
-	if (deadline == UINT64_MAX)
-		return -1;
-	if (deadline <= now)
-		return 0;
-	return deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
-}
-
-/*
- * One event per wait: a handler may free other guests or clients (a guest
- * replaced, a client answered and closed), so a batch of events could hold
- * stale pointers.  The daemon's load is small enough not to need batches.
- */
-static void kvp_loop_run(void)
-{
-	struct epoll_event ev;
-	struct kvp_watch *watch;
-	int n;
-
-	while (!kvp_stop) {
-		n = epoll_wait(kvp_epoll_fd, &ev, 1, kvp_loop_timeout());
-		if (n < 0 && errno != EINTR) {
-			kvp_err("epoll_wait: %s", strerror(errno));
-			return;
-		}
-		if (n > 0) {
-			watch = ev.data.ptr;
-			watch->handle(watch, ev.events);
-		}
-		kvp_guests_expire(kvp_now_ms());
-	}
-}
-
 struct kvp_hostd_args {
 	bool foreground;
 	bool debug;
@@ -150,6 +75,7 @@ static void kvp_usage(FILE *out)
 	fprintf(out,
 		"usage: kvp-hostd [-f] [-d] [--socket PATH] [--socket-mode MODE] [--group GROUP]\n"
 		"                 [--cid CID] [--port PORT] [--timeout SECONDS]\n"
+		"                 [--grace SECONDS] [--walk-timeout SECONDS]\n"
 		"                 [--vm CID=NAME[,UUID]]... [--item KEY=VALUE]...\n"
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"  -d, --debug          log debug messages too\n"
@@ -159,9 +85,14 @@ static void kvp_usage(FILE *out)
 		"  --cid CID            vsock CID to listen on (default any)\n"
 		"  --port PORT          vsock port (default %u)\n"
 		"  --timeout SECONDS    per KVP transaction (default %u)\n"
+		"  --grace SECONDS      drop a guest that leaves a request unanswered\n"
+		"                       this long (default %u times --timeout)\n"
+		"  --walk-timeout SECONDS\n"
+		"                       for a whole pool enumeration (default %u)\n"
 		"  --vm CID=NAME[,UUID] name and VirtualMachineId of a guest\n"
 		"  --item KEY=VALUE     an extra pool-3 item for every guest\n",
-		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT);
+		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT,
+		KVP_HOSTD_GRACE_FACTOR, KVP_HOSTD_WALK_TIMEOUT);
 }
 
 static int kvp_parse_uint(const char *s, unsigned long max,
@@ -174,6 +105,19 @@ static int kvp_parse_uint(const char *s, unsigned long max,
 	if (errno || end == s || *end || *s == '-' || *out > max)
 		return -EINVAL;
 	return 0;
+}
+
+/* Where an option given in seconds is kept, in ms. */
+static unsigned int *kvp_seconds_opt(int opt)
+{
+	switch (opt) {
+	case 'G':
+		return &kvp_hostd_opts.grace_ms;
+	case 'W':
+		return &kvp_hostd_opts.walk_timeout_ms;
+	default:
+		return &kvp_hostd_opts.timeout_ms;
+	}
 }
 
 /* Options taking a number; returns 0 or -EINVAL. */
@@ -199,11 +143,34 @@ static int kvp_parse_number(int opt, const char *arg,
 		args->port = (unsigned int)v;
 		return 0;
 	default:
-		if (kvp_parse_uint(arg, 3600, &v, 10) || !v)
+		if (kvp_parse_uint(arg, KVP_HOSTD_MAX_SECONDS, &v, 10) || !v)
 			return -EINVAL;
-		kvp_hostd_opts.timeout_ms = (unsigned int)v * 1000;
+		*kvp_seconds_opt(opt) = (unsigned int)v * 1000;
 		return 0;
 	}
+}
+
+/*
+ * The durations against --timeout: a request is never given up before its
+ * client, and a walk has time for at least one step.
+ */
+static int kvp_check_durations(void)
+{
+	struct kvp_hostd_opts *opts = &kvp_hostd_opts;
+
+	if (!opts->grace_ms)
+		opts->grace_ms = KVP_HOSTD_GRACE_FACTOR * opts->timeout_ms;
+	if (opts->grace_ms <= opts->timeout_ms) {
+		kvp_err("--grace (%u s) must be longer than --timeout (%u s)",
+			opts->grace_ms / 1000, opts->timeout_ms / 1000);
+		return -EINVAL;
+	}
+	if (opts->walk_timeout_ms < opts->timeout_ms) {
+		kvp_err("--walk-timeout (%u s) must be at least --timeout (%u s)",
+			opts->walk_timeout_ms / 1000, opts->timeout_ms / 1000);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const struct option kvp_options[] = {
@@ -215,6 +182,8 @@ static const struct option kvp_options[] = {
 	{ "cid", required_argument, NULL, 'C' },
 	{ "port", required_argument, NULL, 'P' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "grace", required_argument, NULL, 'G' },
+	{ "walk-timeout", required_argument, NULL, 'W' },
 	{ "vm", required_argument, NULL, 'v' },
 	{ "item", required_argument, NULL, 'i' },
 	{ "listen-unix", required_argument, NULL, 'u' },
@@ -256,6 +225,8 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		case 'C':
 		case 'P':
 		case 't':
+		case 'G':
+		case 'W':
 			if (kvp_parse_number(c, optarg, args)) {
 				kvp_err("bad value for --%s: '%s'",
 					kvp_options[idx].name, optarg);
@@ -274,7 +245,7 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 		kvp_usage(stderr);
 		return 2;
 	}
-	return -1;
+	return kvp_check_durations() ? 2 : -1;
 }
 
 static int kvp_setup(const struct kvp_hostd_args *args)
@@ -286,9 +257,9 @@ static int kvp_setup(const struct kvp_hostd_args *args)
 		err = kvp_signals_block();
 	if (err)
 		return err;
-	kvp_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (kvp_epoll_fd < 0)
-		return -errno;
+	err = kvp_loop_init();
+	if (err)
+		return err;
 	if (args->listen_unix)
 		err = kvp_listen_guests_unix(args->listen_unix);
 	else
@@ -305,8 +276,7 @@ static void kvp_teardown(void)
 	kvp_listen_close();
 	if (kvp_signal_watch.fd >= 0)
 		close(kvp_signal_watch.fd);
-	if (kvp_epoll_fd >= 0)
-		close(kvp_epoll_fd);
+	kvp_loop_exit();
 	kvp_items_free();
 }
 
@@ -351,7 +321,9 @@ int main(int argc, char **argv)
 		kvp_teardown();
 		return 1;
 	}
-	kvp_info("listening (timeout %u s)", kvp_hostd_opts.timeout_ms / 1000);
+	kvp_info("listening (timeout %u s, grace %u s)",
+		 kvp_hostd_opts.timeout_ms / 1000,
+		 kvp_hostd_opts.grace_ms / 1000);
 	kvp_loop_run();
 	kvp_teardown();
 	return 0;

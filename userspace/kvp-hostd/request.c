@@ -7,7 +7,9 @@
  *
  * A request that timed out while outstanding is abandoned, not forgotten:
  * the guest may still answer it, and until it does nothing else is sent, so
- * a late reply can never be taken for the answer to a newer request.
+ * a late reply can never be taken for the answer to a newer request.  A
+ * guest that has not answered within --grace of the request is dropped
+ * (guest.c), so a lost packet costs one reconnection, not the guest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +21,16 @@
 #include "log.h"
 #include "uapi/kvp_vsock.h"
 
-/* Stop a walk well before its rows could outgrow a control reply. */
+/*
+ * A walk is charged the bytes of each item plus a fixed cost for what an
+ * item costs whatever its size (two allocations, two pointers, two NULs
+ * in the reply), and stops well before its rows could outgrow a control
+ * reply, or after KVP_REQ_MAX_ITEMS items: a guest answering with endless
+ * empty items must not cost endless allocations.
+ */
 #define KVP_REQ_MAX_BYTES	(KVP_HOSTCTL_MAX_REPLY - 64 * 1024)
+#define KVP_REQ_ITEM_COST	64
+#define KVP_REQ_MAX_ITEMS	16384
 
 #define KVP_REQ_PAYLOAD(req)	((req)->pkt + KVP_ICMSG_HDR_LEN)
 
@@ -156,9 +166,9 @@ static int kvp_req_send(struct kvp_guest *guest, struct kvp_req *req)
 	};
 
 	kvp_ic_build(req->pkt, &hdr);
-	guest->busy_id = guest->next_id++;
 	guest->inflight = req;
-	return kvp_guest_send(guest, KVP_VSOCK_PACKET, guest->busy_id,
+	return kvp_guest_send(guest, KVP_VSOCK_PACKET,
+			      kvp_guest_await(guest, kvp_hostd_opts.grace_ms),
 			      req->pkt, sizeof(req->pkt));
 }
 
@@ -182,17 +192,30 @@ int kvp_req_kick(struct kvp_guest *guest)
  */
 void kvp_req_queue(struct kvp_guest *guest, struct kvp_req *req)
 {
-	req->deadline = kvp_now_ms() + kvp_hostd_opts.timeout_ms;
+	u64 now = kvp_now_ms();
+
+	req->deadline = now + kvp_hostd_opts.timeout_ms;
+	req->walk_end = now + kvp_hostd_opts.walk_timeout_ms;
 	*guest->queue_tail = req;
 	guest->queue_tail = &req->next;
 	if (kvp_req_kick(guest))
 		kvp_dbg("CID %u: %s", guest->cid, guest->why);
 }
 
+/* The walk ran out of time (--walk-timeout) before it was done. */
+static void kvp_req_walk_timeout(struct kvp_guest *guest, struct kvp_req *req)
+{
+	kvp_req_finish(guest, req, KVP_HOSTCTL_TIMEOUT, 0,
+		       "timed out: VM %s did not finish ENUMERATE of pool %u within %u s, stopped at index %u",
+		       guest->name, req->msg.pool,
+		       kvp_hostd_opts.walk_timeout_ms / 1000, req->msg.index);
+}
+
 /* One ENUMERATE answered: keep the item and go on, or finish. */
 static int kvp_req_step(struct kvp_guest *guest, struct kvp_req *req,
 			u32 status, const struct kvp_msg *item)
 {
+	u64 now;
 	bool found;
 
 	if (status == KVP_S_CONT && req->want) {
@@ -211,6 +234,13 @@ static int kvp_req_step(struct kvp_guest *guest, struct kvp_req *req,
 				       req->msg.index);
 		return 0;
 	}
+	if (req->msg.index >= KVP_REQ_MAX_ITEMS) {
+		kvp_req_finish(guest, req, KVP_HOSTCTL_ERR, 0,
+			       "VM %s: pool %u holds more than %u items, stopped at index %u",
+			       guest->name, req->msg.pool, KVP_REQ_MAX_ITEMS,
+			       req->msg.index);
+		return 0;
+	}
 	found = req->want && !strcmp(item->key, req->want);
 	if ((!req->want || found) &&
 	    (kvp_strv_push(&req->rows, item->key) ||
@@ -223,7 +253,7 @@ static int kvp_req_step(struct kvp_guest *guest, struct kvp_req *req,
 		return 0;
 	}
 	/* Also bounds a get, which keeps no rows, against an endless walk. */
-	req->bytes += item->key_len + item->value_len + 2;
+	req->bytes += item->key_len + item->value_len + KVP_REQ_ITEM_COST;
 	if (req->bytes > KVP_REQ_MAX_BYTES) {
 		kvp_req_finish(guest, req, KVP_HOSTCTL_ERR, 0,
 			       "VM %s: pool %u holds more than %u bytes, stopped at index %u",
@@ -232,8 +262,16 @@ static int kvp_req_step(struct kvp_guest *guest, struct kvp_req *req,
 		return 0;
 	}
 	req->msg.index++;
+	now = kvp_now_ms();
+	if (now >= req->walk_end) {
+		kvp_req_walk_timeout(guest, req);
+		return 0;
+	}
 	kvp_msg_encode(KVP_REQ_PAYLOAD(req), KVP_MSG_ENUM_LEN, &req->msg);
-	req->deadline = kvp_now_ms() + kvp_hostd_opts.timeout_ms;
+	/* Each step has --timeout, the whole walk no more than its end. */
+	req->deadline = now + kvp_hostd_opts.timeout_ms;
+	if (req->deadline > req->walk_end)
+		req->deadline = req->walk_end;
 	return kvp_req_send(guest, req);
 }
 
@@ -314,10 +352,13 @@ void kvp_req_expire(struct kvp_guest *guest, u64 now)
 	req = guest->inflight;
 	if (req && req->deadline <= now) {
 		guest->inflight = NULL;
-		kvp_req_finish(guest, req, KVP_HOSTCTL_TIMEOUT, 0,
-			       "timed out: VM %s (CID %u) did not answer %s within %u s",
-			       guest->name, guest->cid,
-			       kvp_op_name(req->msg.op), secs);
+		if (req->walk && req->walk_end <= now)
+			kvp_req_walk_timeout(guest, req);
+		else
+			kvp_req_finish(guest, req, KVP_HOSTCTL_TIMEOUT, 0,
+				       "timed out: VM %s (CID %u) did not answer %s within %u s",
+				       guest->name, guest->cid,
+				       kvp_op_name(req->msg.op), secs);
 	}
 }
 

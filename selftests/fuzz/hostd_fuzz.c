@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Set-up shared by the kvp-hostd fuzz harnesses (hostd_fuzz.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hostd_fuzz.h"
+#include "log.h"
+
+/*
+ * Once per process: logs go to syslog (nowhere here: the harness's
+ * output stays the fuzzer's), the epoll loop the connections register
+ * with, and a named VM.
+ */
+void hostd_fuzz_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	kvp_log_init("hostd_fuzz", 1, 0);
+	if (kvp_loop_init() || kvp_items_add_vm("1000=alpha"))
+		abort();
+}
+
+/* A connected pair, both ends non-blocking: [0] the daemon's end. */
+int hostd_fuzz_pair(int sv[2])
+{
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			  0, sv);
+}
+
+/* Writes what the daemon's end takes now of data; returns how much. */
+size_t hostd_fuzz_feed(int fd, const uint8_t *data, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(fd, data + done, len - done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/* Reads and drops what the daemon sent, so that it never waits on us. */
+void hostd_fuzz_drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* A guest connected on a new pair, as kvp-hostd takes one; NULL if not. */
+struct kvp_guest *hostd_fuzz_guest(int sv[2])
+{
+	if (hostd_fuzz_pair(sv))
+		return NULL;
+	kvp_guest_new(sv[0], HOSTD_FUZZ_CID);
+	if (!kvp_guests)
+		close(sv[1]);
+	return kvp_guests;
+}
