@@ -4,6 +4,8 @@
 #   make check      everything: native tests, then the test VM (6.1 kernel)
 #   make demo       boot the test VM and show a host and a guest exchanging items
 #   make bench      benchmarks: pool engine (native) and end to end (VM)
+#   make fuzz       the libFuzzer harnesses of selftests/fuzz (clang, ASan +
+#                   UBSan); FUZZ_SECONDS=N also runs each for N seconds
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
 #   make modules-6.12  the modules against Debian's 6.12 headers (fetched)
@@ -60,9 +62,13 @@ demo:
 bench:
 	scripts/bench.sh
 
+fuzz:
+	$(MAKE) -C selftests/fuzz $(if $(FUZZ_SECONDS),run)
+
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/fuzz clean
 
-.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench clean
+.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench fuzz clean
