@@ -4,7 +4,8 @@
  * service.c): kvp_ic_parse; a NEGOTIATE answered in place; a KVP request
  * decoded, refused, or answered, for a GET or ENUMERATE with the daemon's key
  * and value encoded into the packet in place as kvp_fill_reply() does.  Each
- * reply is then read back as a host reads it.
+ * reply is then read back as a host reads it, and so is the input itself,
+ * as if it were a guest's reply.
  *
  * Input: the packet, whole, as a transport hands it over.  The bytes after
  * its IC payload (offset 28 + icmsgsize), which the module never reads, are
@@ -263,6 +264,30 @@ static void check_exchange(u8 *pkt, const u8 *req, size_t len,
 	check_same_item(&msg, &back);
 }
 
+/*
+ * The same bytes as a guest's reply, read by the host end (kvp-hostd): a
+ * negotiation reply is accepted only as a sound one, a KVP reply decodes
+ * to valid text or is refused.
+ */
+static void check_host_side(const u8 *pkt, size_t len)
+{
+	struct kvp_ic_hdr hdr;
+	struct kvp_msg msg;
+	u32 fw, ver;
+
+	if (kvp_ic_parse_negotiate_reply(pkt, len, &fw, &ver) == 0) {
+		FUZZ_CHECK(kvp_ic_parse(pkt, len, &hdr) == 0);
+		FUZZ_CHECK(hdr.type == KVP_IC_TYPE_NEGOTIATE &&
+			   hdr.status == KVP_S_OK &&
+			   (hdr.flags & REPLY_FLAGS) == REPLY_FLAGS);
+	}
+	if (kvp_ic_parse(pkt, len, &hdr) || hdr.type != KVP_IC_TYPE_KVP ||
+	    decode_reply(pkt + KVP_ICMSG_HDR_LEN, hdr.size, &msg))
+		return;
+	FUZZ_CHECK(kvp_utf8_valid(msg.key, msg.key_len));
+	FUZZ_CHECK(kvp_utf8_valid(msg.value, msg.value_len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kvp_ic_hdr hdr;
@@ -270,6 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > KVP_IC_MAX_PACKET)
 		return 0;
+	check_host_side(data, size);
 	/* Exactly the packet's size, so that ASan sees any overrun. */
 	pkt = malloc(size);
 	memcpy(pkt, data, size);
