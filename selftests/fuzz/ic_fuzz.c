@@ -20,7 +20,7 @@
 
 #define REPLY_FLAGS	(KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_RESPONSE)
 
-/* The only calls of kvp_msg_decode: a request, and a reply as a host reads it. */
+/* The only calls of kvp_msg_decode: a request, and a reply read by a host. */
 static int decode_request(const u8 *payload, size_t len, struct kvp_msg *msg)
 {
 	return kvp_msg_decode(payload, len, msg);
@@ -230,6 +230,7 @@ static void check_exchange(u8 *pkt, const u8 *req, size_t len,
 			   const struct kvp_ic_hdr *hdr)
 {
 	struct kvp_msg msg, back;
+	u32 status;
 	int err;
 
 	err = decode_request(pkt + KVP_ICMSG_HDR_LEN, hdr->size, &msg);
@@ -240,11 +241,9 @@ static void check_exchange(u8 *pkt, const u8 *req, size_t len,
 	if (err) {
 		FUZZ_CHECK(err == -EINVAL || err == -EOPNOTSUPP ||
 			   err == -EMSGSIZE);
-		kvp_ic_set_reply(pkt, err == -EOPNOTSUPP ?
-				 KVP_E_NOT_SUPPORTED : KVP_E_FAIL);
-		check_reply_header(pkt, req, len, err == -EOPNOTSUPP ?
-				   KVP_E_NOT_SUPPORTED : KVP_E_FAIL,
-				   hdr->size);
+		status = err == -EOPNOTSUPP ? KVP_E_NOT_SUPPORTED : KVP_E_FAIL;
+		kvp_ic_set_reply(pkt, status);
+		check_reply_header(pkt, req, len, status, hdr->size);
 		check_payload_kept(pkt, req, len, 0);
 		return;
 	}
