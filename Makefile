@@ -8,6 +8,8 @@
 #                   killed at random while a cloud-init-style appender runs
 #                   (CRASH_ROUNDS rounds, 1000 by default; make check runs
 #                   50 as part of the native tests)
+#   make fuzz       the libFuzzer harnesses of selftests/fuzz (clang, ASan +
+#                   UBSan); FUZZ_SECONDS=N also runs each for N seconds
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
 #   make modules-6.12  the modules against Debian's 6.12 headers (fetched)
@@ -69,9 +71,13 @@ crashtest:
 	$(MAKE) -C selftests out/native/pool_trials_test
 	KVP_CRASH_ROUNDS=$(CRASH_ROUNDS) selftests/out/native/pool_trials_test
 
+fuzz:
+	$(MAKE) -C selftests/fuzz $(if $(FUZZ_SECONDS),run)
+
 clean:
 	-$(MAKE) -C $(KERNELDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/fuzz clean
 
-.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench crashtest clean
+.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench crashtest fuzz clean

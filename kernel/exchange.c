@@ -1,45 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The KVP exchange service (IC message type 2): the host asks, the daemon
- * answers.  A request is decoded here, so that a malformed one is answered
- * at once and only well-formed ones reach the daemon; the daemon's answer
- * is written into the reply packet here.  What each kind of message carries
- * is msg.c's table.
+ * answers.  A request is checked as it arrives, so that a malformed one is
+ * answered at once and only well-formed ones reach the daemon; the
+ * daemon's answer is written into the reply packet.  Both steps are msg.c's
+ * pure code (kvp_msg_check_request(), kvp_msg_answer()), which the unit
+ * tests and fuzzers run too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ratelimit.h>
-#include <linux/string.h>
 
 #include "kvp.h"
-
-/*
- * Pool 2 holds what the guest reports of itself (its intrinsic items): the
- * host reads it but may not change it.
- */
-static bool kvp_exchange_forbidden(const struct kvp_msg *msg)
-{
-	return msg->pool == KVP_POOL_AUTO &&
-	       (msg->op == KVP_OP_SET || msg->op == KVP_OP_DELETE);
-}
 
 static void kvp_exchange_receive(struct kvp_service *svc,
 				 struct kvp_request *req,
 				 const struct kvp_ic_hdr *hdr)
 {
 	const u8 *payload = req->pkt + KVP_ICMSG_HDR_LEN;
-	const struct kvp_msg_kind *kind;
-	struct kvp_msg *msg = &req->msg;
 	int err;
 
 	svc->stats.requests++;
-	err = kvp_msg_decode(payload, hdr->size, msg);
-	kind = kvp_msg_kind(msg->op);
-	/* The reply is written in place: it must have room for its fields. */
-	if (!err && kind->reply && hdr->size < kind->len)
-		err = -EINVAL;
-	if (!err && kvp_exchange_forbidden(msg))
-		err = -EACCES;
+	err = kvp_msg_check_request(payload, hdr->size, &req->msg);
 	switch (err) {
 	case 0:
 		kvp_service_queue(svc, req);
@@ -47,57 +29,19 @@ static void kvp_exchange_receive(struct kvp_service *svc,
 	case -EOPNOTSUPP:
 		pr_notice_ratelimited("operation %u not supported\n",
 				      payload[KVP_MSG_OFF_OP]);
-		kvp_request_finish(req, KVP_E_NOT_SUPPORTED);
-		return;
+		break;
 	case -EACCES:
 		pr_notice_ratelimited("host %s on pool 2 refused: the guest's own pool\n",
-				      kind->name);
-		kvp_request_finish(req, KVP_E_ACCESSDENIED);
-		return;
+				      kvp_msg_kind(req->msg.op)->name);
+		break;
 	case -EMSGSIZE:
 		pr_warn_ratelimited("key or value too long for a pool record\n");
-		kvp_request_finish(req, KVP_E_FAIL);
-		return;
+		break;
 	default:
 		svc->stats.malformed++;
 		pr_warn_ratelimited("malformed KVP request refused\n");
-		kvp_request_finish(req, KVP_E_FAIL);
 	}
-}
-
-/* Writes the daemon's fields into the reply packet. */
-static int kvp_exchange_fill(struct kvp_service *svc, struct kvp_request *req,
-			     const struct kvp_exchange_answer *answer)
-{
-	const struct kvp_msg_kind *kind = kvp_msg_kind(req->msg.op);
-	struct kvp_msg *msg = &req->msg;
-	int ret;
-
-	/* A SET or DELETE reply is the request itself. */
-	if (!kind->reply)
-		return 0;
-	if ((answer->fields & kind->reply) != kind->reply)
-		return -EINVAL;
-	if (kind->reply & KVP_FIELD_KEY) {
-		ret = strscpy(msg->key, answer->key, sizeof(msg->key));
-		if (ret < 0)
-			return -EINVAL;
-		msg->key_len = ret;
-	}
-	if (kind->reply & KVP_FIELD_VALUE) {
-		ret = strscpy(msg->value, answer->value, sizeof(msg->value));
-		if (ret < 0)
-			return -EINVAL;
-		msg->value_len = ret;
-	}
-	ret = kvp_msg_encode(req->pkt + KVP_ICMSG_HDR_LEN,
-			     req->len - KVP_ICMSG_HDR_LEN, msg);
-	if (ret == 1) {
-		svc->stats.truncated++;
-		pr_notice_ratelimited("item '%s' cut to fit the host wire\n",
-				      msg->key);
-	}
-	return ret < 0 ? ret : 0;
+	kvp_request_finish(req, kvp_msg_refusal(err));
 }
 
 /*
@@ -121,7 +65,16 @@ int kvp_exchange_reply(struct kvp_daemon *daemon, u32 id,
 		return -ENOENT;
 	}
 	if (status == KVP_S_OK) {
-		err = kvp_exchange_fill(svc, req, answer);
+		err = kvp_msg_answer(req->pkt + KVP_ICMSG_HDR_LEN,
+				     req->len - KVP_ICMSG_HDR_LEN, &req->msg,
+				     answer->fields, answer->key,
+				     answer->value);
+		if (err == 1) {
+			svc->stats.truncated++;
+			pr_notice_ratelimited("item '%s' cut to fit the host wire\n",
+					      req->msg.key);
+			err = 0;
+		}
 		if (err)
 			status = KVP_E_FAIL;
 	}

@@ -297,3 +297,95 @@ int kvp_msg_encode(u8 *payload, size_t len, const struct kvp_msg *msg)
 		return err;
 	return cut | err;
 }
+
+/*
+ * Pool 2 holds what the guest reports of itself (its intrinsic items): the
+ * host reads it but may not change it.
+ */
+static bool kvp_msg_forbidden(const struct kvp_msg *msg)
+{
+	return msg->pool == KVP_POOL_AUTO &&
+	       (msg->op == KVP_OP_SET || msg->op == KVP_OP_DELETE);
+}
+
+/*
+ * What the guest makes of a host request's KVP payload (size bytes): 0 for
+ * a request to pass to its daemon, decoded into msg; otherwise the error
+ * kvp_msg_refusal() turns into the answer: the decoder's errors, -EINVAL
+ * for a GET or ENUMERATE without room for its reply in place, -EACCES for a
+ * change of pool 2.
+ */
+int kvp_msg_check_request(const u8 *payload, size_t size, struct kvp_msg *msg)
+{
+	const struct kvp_msg_kind *kind;
+	int err;
+
+	err = kvp_msg_decode(payload, size, msg);
+	if (err)
+		return err;
+	kind = kvp_msg_kind(msg->op);
+	if (kind->reply && size < kind->len)
+		return -EINVAL;
+	if (kvp_msg_forbidden(msg))
+		return -EACCES;
+	return 0;
+}
+
+/* The HRESULT for a request kvp_msg_check_request() refused. */
+u32 kvp_msg_refusal(int err)
+{
+	switch (err) {
+	case -EOPNOTSUPP:
+		return KVP_E_NOT_SUPPORTED;
+	case -EACCES:
+		return KVP_E_ACCESSDENIED;
+	default:
+		return KVP_E_FAIL;
+	}
+}
+
+/* A daemon's string into a field of msg; -EINVAL if it does not fit. */
+static int kvp_msg_take(char *field, size_t size, u32 *field_len,
+			const char *s)
+{
+	size_t len = strnlen(s, size);
+
+	if (len == size)
+		return -EINVAL;
+	memcpy(field, s, len + 1);
+	*field_len = len;
+	return 0;
+}
+
+/*
+ * Writes the daemon's answer to a request (msg, as kvp_msg_check_request()
+ * left it) into its payload in place: the fields its kind of reply carries,
+ * which `fields` (KVP_FIELD_*) says the daemon gave.  A SET or DELETE
+ * reply is the request itself: nothing is written.  Returns 0, 1 if a key
+ * or value was cut to the wire limit, or -EINVAL (a field missing or too
+ * long, text that is not UTF-8).
+ */
+int kvp_msg_answer(u8 *payload, size_t len, struct kvp_msg *msg, u8 fields,
+		   const char *key, const char *value)
+{
+	const struct kvp_msg_kind *kind = kvp_msg_kind(msg->op);
+	int err;
+
+	if (!kind || !kind->reply)
+		return 0;
+	if ((fields & kind->reply) != kind->reply)
+		return -EINVAL;
+	if (kind->reply & KVP_FIELD_KEY) {
+		err = kvp_msg_take(msg->key, sizeof(msg->key), &msg->key_len,
+				   key);
+		if (err)
+			return err;
+	}
+	if (kind->reply & KVP_FIELD_VALUE) {
+		err = kvp_msg_take(msg->value, sizeof(msg->value),
+				   &msg->value_len, value);
+		if (err)
+			return err;
+	}
+	return kvp_msg_encode(payload, len, msg);
+}

@@ -90,6 +90,10 @@ const struct kvp_msg_kind *kvp_msg_kind(u8 op);
 int kvp_msg_decode(const u8 *payload, size_t len, struct kvp_msg *msg);
 int kvp_msg_decode_reply(const u8 *payload, size_t len, struct kvp_msg *msg);
 int kvp_msg_encode(u8 *payload, size_t len, const struct kvp_msg *msg);
+int kvp_msg_check_request(const u8 *payload, size_t size, struct kvp_msg *msg);
+u32 kvp_msg_refusal(int err);
+int kvp_msg_answer(u8 *payload, size_t len, struct kvp_msg *msg, u8 fields,
+		   const char *key, const char *value);
 size_t kvp_msg_len(u8 op);
 
 #endif /* _KVP_MSG_H */

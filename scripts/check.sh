@@ -15,6 +15,8 @@
 #   tools     make tools
 #   selftests make -C selftests (native and VM test programs)
 #   native    make -C selftests run-native VALGRIND=1
+#   fuzz      make -C selftests/fuzz check: each libFuzzer harness for a
+#             fixed number of inputs from its seed corpus (execs printed)
 #   initramfs scripts/initramfs.sh
 #   vm        scripts/vm-run.sh check (the suite in Debian's 6.1 under QEMU)
 #
@@ -141,6 +143,8 @@ rc=0
 make -C selftests --no-print-directory run-native KSFT_DIR="$KSFT_DIR" \
 	VALGRIND="${KVP_CHECK_VALGRIND:-1}" 2>&1 | tee "$BUILD/native.log" || rc=$?
 counts native "$BUILD/native.log" "$rc" "$(elapsed "$t0")" || true
+
+step fuzz make -C selftests/fuzz --no-print-directory check || true
 
 if step initramfs scripts/initramfs.sh; then
 	echo

@@ -16,8 +16,9 @@ PACKAGES=(
 	gcc gcc-12 make libc6-dev pkg-config libelf1 libssl3 perl
 	# userspace tools: libnl (generic netlink), libkmod
 	libnl-3-dev libnl-genl-3-dev libkmod-dev
-	# checks
-	sparse valgrind
+	# checks; the fuzzers (selftests/fuzz) need clang and its libFuzzer
+	# and sanitizer runtimes
+	sparse valgrind clang libclang-rt-14-dev
 	# kernel packages and the test VM
 	dpkg apt xz-utils gzip kmod cpio busybox-static qemu-system-x86
 	# Debian 6.12 headers carry a vmlinux: Kbuild runs pahole on modules

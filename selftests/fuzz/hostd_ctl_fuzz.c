@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hostd_fuzz.h"
+#include "hostd_harness.h"
 #include "uapi/kvp_vsock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

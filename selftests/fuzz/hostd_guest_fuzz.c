@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hostd_fuzz.h"
+#include "hostd_harness.h"
 #include "msg.h"
 
 static void queue_walk(struct kvp_guest *guest, u8 op, u8 pool,

@@ -4,8 +4,8 @@
  * and socket pairs standing in for a guest's or a client's connection, so
  * that the bytes reach the daemon through its own handlers.
  */
-#ifndef _HOSTD_FUZZ_H
-#define _HOSTD_FUZZ_H
+#ifndef _HOSTD_HARNESS_H
+#define _HOSTD_HARNESS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,4 +21,4 @@ size_t hostd_fuzz_feed(int fd, const uint8_t *data, size_t len);
 void hostd_fuzz_drain(int fd);
 struct kvp_guest *hostd_fuzz_guest(int sv[2]);
 
-#endif /* _HOSTD_FUZZ_H */
+#endif /* _HOSTD_HARNESS_H */

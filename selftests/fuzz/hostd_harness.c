@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Set-up shared by the kvp-hostd fuzz harnesses (hostd_fuzz.h).
+ * Set-up shared by the kvp-hostd fuzz harnesses (hostd_harness.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hostd_fuzz.h"
+#include "hostd_harness.h"
 #include "log.h"
 
 /*
