@@ -345,40 +345,20 @@ TEST_F(channel, daemon_replaced_at_once)
 	}
 }
 
-struct late_ctx {
-	u32 id;
-	int got;
-};
-
-static void remember(struct kvp_nl *nl, const struct kvp_nl_request *req,
-		     void *arg)
-{
-	struct late_ctx *ctx = arg;
-
-	(void)nl;
-	ctx->id = req->id;
-	ctx->got++;
-}
-
 TEST_F(channel, late_reply_is_discarded)
 {
-	struct late_ctx ctx = { 0 };
+	struct held_ctx ctx = { 0 };
 	struct kvp_nl_status st;
 	struct kvp_nl *nl;
-	struct pollfd pfd;
 	u32 fw, msgv;
 
 	set_param("request_timeout_ms", 300);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, kvp_nl_open(&nl));
-	ASSERT_EQ(0, kvp_nl_register(nl, remember, &ctx));
+	ASSERT_EQ(0, kvp_nl_register(nl, hold, &ctx));
 	/* The request reaches us; we answer too late. */
 	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_SET, 1, "k", "v", 0, NULL));
-	pfd.fd = kvp_nl_fd(nl);
-	pfd.events = POLLIN;
-	while (!ctx.got && poll(&pfd, 1, 1000) > 0)
-		kvp_nl_receive(nl);
-	ASSERT_EQ(1, ctx.got);
+	ASSERT_TRUE(wait_request(nl, &ctx, 1));
 	ASSERT_EQ(0, kvp_nl_reply(nl, ctx.id, KVP_S_OK, NULL, NULL));
 	usleep(100000);
 	ASSERT_EQ(0, status(&st));
