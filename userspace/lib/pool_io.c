@@ -202,7 +202,7 @@ static int kvp_pool_check_dir(const struct kvp_pool *pool, uid_t *owner)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	if (st.st_mode & 0022)	/* group or others may write */
 		return kvp_pool_refuse(pool->dir,
 				       "writable by others than its owner");
 	*owner = st.st_uid;
