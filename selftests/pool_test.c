@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -573,33 +574,6 @@ TEST_F(pool, missing_file_reads_empty)
 }
 
 /* A symbolic link to nothing is an error, not a busy loop. */
-TEST_F(pool, dangling_symlink)
-{
-	char target[128], value[KVP_POOL_VALUE], rec[REC];
-	struct kvp_pool *pool;
-
-	snprintf(target, sizeof(target), "%s/missing/file", self->dir);
-	ASSERT_EQ(0, symlink(target, self->path));
-	ASSERT_EQ(-ENOENT, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
-	ASSERT_EQ(NULL, pool);
-	ASSERT_EQ(0, unlink(self->path));
-	ASSERT_EQ(0, symlink("target", self->path));
-	ASSERT_EQ(-ENOENT, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
-	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
-	ASSERT_EQ(0, kvp_pool_count(pool));
-	kvp_pool_close(pool);
-
-	/* one that leads to a file is followed */
-	snprintf(target, sizeof(target), "%s/target", self->dir);
-	record(rec, "a", "1");
-	ASSERT_EQ(0, write_file(target, rec, REC));
-	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
-	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));
-	ASSERT_EQ(0, kvp_pool_set(pool, "b", "2"));
-	ASSERT_EQ(2 * REC, file_size(target));
-	kvp_pool_close(pool);
-}
-
 /* Writers in parallel: engine processes and a cloud-init-style appender. */
 TEST_F_TIMEOUT(pool, concurrent_writers, 120)
 {
@@ -1132,6 +1106,182 @@ TEST_F(pool, kvpctl_commands)
 		ASSERT_EQ(6, kvpctl(d, true, out, sizeof(out), "set", "guest", "k", "v", NULL));
 		ASSERT_EQ(0, kvpctl(d, true, out, sizeof(out), "get", "guest", "k2", NULL));
 	}
+}
+
+/*
+ * How pool files are opened (pool-files.rst, "Opening"): what another user
+ * may plant at a pool path is refused, -EPERM, by the engine and by
+ * kvpctl (exit 6), and nothing waits on a FIFO.
+ */
+#define NOBODY	65534
+
+/* Both modes refuse the pool file of dir as unsafe. */
+static bool refused(const char *dir)
+{
+	struct kvp_pool *pool;
+
+	return kvp_pool_open(&pool, dir, 1, KVP_POOL_READ) == -EPERM &&
+	       kvp_pool_open(&pool, dir, 1, KVP_POOL_WRITE) == -EPERM &&
+	       !pool;
+}
+
+TEST_F(pool, planted_symlink_is_refused)
+{
+	char secret[128], target[128], value[KVP_POOL_VALUE], out[256];
+	char rec[REC], buf[64];
+	const char *d = self->dir;
+	struct kvp_pool *pool;
+	int status;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	/* root's file, and a directory of nobody's, where nobody plants */
+	snprintf(secret, sizeof(secret), "%s/secret", d);
+	ASSERT_EQ(0, write_file(secret, "root only\n", 10));
+	ASSERT_EQ(0, chmod(secret, 0600));
+	ASSERT_EQ(0, chown(d, NOBODY, NOBODY));
+	pid = fork();
+	if (!pid)
+		_exit(setgid(NOBODY) || setuid(NOBODY) ||
+		      symlink(secret, self->path));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+
+	ASSERT_TRUE(refused(d));
+	ASSERT_EQ(6, kvpctl(d, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+	ASSERT_EQ(6, kvpctl(d, false, out, sizeof(out), "delete", "guest", "k", NULL));
+	ASSERT_EQ(6, kvpctl(d, false, out, sizeof(out), "get", "guest", "k", NULL));
+	ASSERT_EQ(10, read_file(secret, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "root only\n", 10));
+
+	/* a link to nothing: not created, not taken for an empty pool */
+	ASSERT_EQ(0, unlink(self->path));
+	snprintf(target, sizeof(target), "%s/missing", d);
+	ASSERT_EQ(0, symlink(target, self->path));
+	ASSERT_TRUE(refused(d));
+	ASSERT_EQ(-1, access(target, F_OK));
+
+	/* a link put in place of an open pool's file */
+	ASSERT_EQ(0, unlink(self->path));
+	record(rec, "a", "1");
+	ASSERT_EQ(0, write_file(self->path, rec, REC));
+	ASSERT_EQ(0, chown(self->path, NOBODY, NOBODY));
+	ASSERT_EQ(0, kvp_pool_open(&pool, d, 1, KVP_POOL_WRITE));
+	ASSERT_EQ(0, kvp_pool_get(pool, "a", value));	/* the owner's file */
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, symlink(secret, self->path));
+	ASSERT_EQ(-EPERM, kvp_pool_set(pool, "b", "2"));
+	ASSERT_EQ(-EPERM, kvp_pool_get(pool, "a", value));
+	kvp_pool_close(pool);
+	ASSERT_EQ(10, read_file(secret, buf, sizeof(buf)));
+}
+
+TEST_F(pool, foreign_file_is_refused)
+{
+	char other[128], rec[REC];
+	struct kvp_pool *pool;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	record(rec, "a", "1");
+	ASSERT_EQ(0, write_file(self->path, rec, REC));
+	ASSERT_EQ(0, chown(self->path, NOBODY, NOBODY));
+	ASSERT_TRUE(refused(self->dir));	/* root's directory */
+	ASSERT_EQ(0, chown(self->path, 0, 0));
+	snprintf(other, sizeof(other), "%s/other", self->dir);
+	ASSERT_EQ(0, link(self->path, other));
+	ASSERT_TRUE(refused(self->dir));
+	ASSERT_EQ(0, unlink(other));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+	ASSERT_EQ(1, kvp_pool_count(pool));
+	kvp_pool_close(pool);
+}
+
+TEST_F(pool, writable_directory_is_refused)
+{
+	static const mode_t modes[] = { 0777, 01777, 0775, 0757 };
+	struct kvp_pool *pool;
+	char out[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ASSERT_EQ(0, chmod(self->dir, modes[i]));
+		ASSERT_TRUE(refused(self->dir));
+		ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+		ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "get", "guest", "k", NULL));
+	}
+	ASSERT_EQ(-1, access(self->path, F_OK));	/* nothing created */
+	ASSERT_EQ(0, chmod(self->dir, 0755));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_WRITE));
+	kvp_pool_close(pool);
+}
+
+/* The test dies by SIGALRM, failed, if anything waits on the FIFO. */
+TEST_F(pool, fifo_is_refused)
+{
+	char fifo[128], value[KVP_POOL_VALUE], out[256];
+	struct kvp_pool *pool;
+
+	alarm(20);
+	ASSERT_EQ(0, mkfifo(self->path, 0644));
+	ASSERT_TRUE(refused(self->dir));
+	ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "get", "guest", "k", NULL));
+	ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "list", "guest", NULL));
+	ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+
+	/* one put in place of an open pool's file */
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, kvp_pool_open(&pool, self->dir, 1, KVP_POOL_READ));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", self->dir);
+	ASSERT_EQ(0, mkfifo(fifo, 0644));
+	ASSERT_EQ(0, rename(fifo, self->path));
+	ASSERT_EQ(-EPERM, kvp_pool_get(pool, "k", value));
+	kvp_pool_close(pool);
+	alarm(0);
+}
+
+TEST_F(pool, device_is_refused)
+{
+	char out[256];
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, symlink("/dev/null", self->path));
+	ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, mknod(self->path, S_IFCHR | 0644, makedev(1, 3)));
+	ASSERT_TRUE(refused(self->dir));
+	ASSERT_EQ(6, kvpctl(self->dir, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+}
+
+TEST_F(pool, directory_is_refused)
+{
+	struct capture c;
+	char text[4096];
+
+	ASSERT_EQ(0, mkdir(self->path, 0755));
+	capture_start(&c);
+	ASSERT_TRUE(refused(self->dir));
+	capture_end(&c, text, sizeof(text));
+	ASSERT_EQ(2, count(text, "a directory, not a regular file"));
+	ASSERT_EQ(0, count(text, "whole record"));
+	ASSERT_EQ(0, rmdir(self->path));
+}
+
+/*
+ * A --pool-dir with a name too long for the file system is a bad
+ * directory (exit 1), not a key too long (exit 3).
+ */
+TEST_F(pool, kvpctl_pool_dir_too_long)
+{
+	char dir[400], out[256];
+
+	snprintf(dir, sizeof(dir), "%s/%0300d", self->dir, 0);
+	ASSERT_EQ(1, kvpctl(dir, false, out, sizeof(out), "set", "guest", "k", "v", NULL));
+	ASSERT_EQ(1, kvpctl(dir, false, out, sizeof(out), "get", "guest", "k", NULL));
+	ASSERT_EQ(1, kvpctl(dir, false, out, sizeof(out), "list", "guest", NULL));
+	ASSERT_EQ(1, kvpctl(dir, false, out, sizeof(out), "delete", "guest", "k", NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -17,3 +17,7 @@ FUZZ_HOSTD_SRCS := selftests/fuzz/hostd_harness.c \
 	kernel/frame.c kernel/ic.c kernel/msg.c kernel/utf16.c
 FUZZ_hostd_guest_SRCS := $(FUZZ_HOSTD_SRCS)
 FUZZ_hostd_ctl_SRCS := $(FUZZ_HOSTD_SRCS)
+FUZZ_pool_SRCS := userspace/lib/pool.c userspace/lib/pool_io.c \
+	userspace/lib/pool_index.c userspace/lib/pool_load.c \
+	userspace/lib/pool_repair.c kernel/utf16.c userspace/lib/log.c
+

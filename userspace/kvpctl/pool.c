@@ -66,11 +66,18 @@ int kvpctl_exit_code(int err)
 	}
 }
 
+/*
+ * An error from the pool's path, not from a key: a missing directory, or
+ * one whose name is too long (kvp_pool_open()'s -ENAMETOOLONG, where the
+ * operations' is a key too long), is a failure, not a lookup or a limit.
+ */
 static int kvpctl_pool_perror(int err, int nr)
 {
 	fprintf(stderr, "kvpctl: pool %s (%s/.kvp_pool_%d): %s\n",
 		kvpctl_pool_name(nr), kvpctl_opts.pool_dir, nr, strerror(-err));
-	return err == -ENOENT ? KVPCTL_ERR : kvpctl_exit_code(err);
+	if (err == -ENOENT || err == -ENAMETOOLONG)
+		return KVPCTL_ERR;
+	return kvpctl_exit_code(err);
 }
 
 int kvpctl_pool_report(int err, int nr, const char *key, const char *value)

@@ -46,7 +46,8 @@ int kvp_pool_open(struct kvp_pool **poolp, const char *dir, int nr, int mode)
 	/* without inotify, timestamps alone tell us of changes */
 	pool->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ret = -ENOMEM;
-	if (asprintf(&pool->path, "%s/.kvp_pool_%d", dir, nr) < 0)
+	pool->dir = strdup(dir);
+	if (!pool->dir || asprintf(&pool->path, "%s/.kvp_pool_%d", dir, nr) < 0)
 		pool->path = NULL;
 	else
 		ret = kvp_pool_rehash(pool, KVP_POOL_MIN);
@@ -71,6 +72,7 @@ void kvp_pool_close(struct kvp_pool *pool)
 	free(pool->slots);
 	free(pool->good);
 	free(pool->path);
+	free(pool->dir);
 	free(pool);
 }
 

@@ -12,10 +12,17 @@
  *
  * All functions return 0 (kvp_pool_count(): the count) or a negative errno:
  *   -ENOENT        no such key, or an index past the end
- *   -ENAMETOOLONG  key longer than 511 bytes
+ *   -ENAMETOOLONG  key longer than 511 bytes; from kvp_pool_open() only,
+ *                  the directory's path is too long (no operation on a
+ *                  key touches the file system before checking the key)
  *   -EMSGSIZE      value longer than 2047 bytes
  *   -EINVAL        empty key, or key or value not valid UTF-8
- *   -EACCES/-EPERM no permission on the file or directory
+ *   -EACCES        no permission on the file or directory
+ *   -EPERM         the file or directory refused as unsafe, with a warning
+ *                  saying why: a directory its group or others may write,
+ *                  a symbolic link, anything but a regular file, a file
+ *                  owned by neither the directory's owner nor root, or with
+ *                  other names (pool-files.rst, "Opening")
  *   -EROFS         the pool was opened read-only
  *   -ETIMEDOUT     another process held the file's lock for 2 seconds
  *   other          I/O errors (-EIO, -ENOSPC, ...)

@@ -162,35 +162,129 @@ int kvp_pool_bump_layout(struct kvp_pool *pool)
 	return 0;
 }
 
-/*
- * In WRITE mode the file is created if it is missing; only a file we
- * created is made 0644.  Should it exist to O_EXCL and not to the open
- * after it, someone removed it in between (try again), or it is a
- * symbolic link to nothing, which O_EXCL does not follow: -ENOENT after a
- * few tries, we do not create a link's target.
- */
-int kvp_pool_open_file(const struct kvp_pool *pool)
+/* Refuses a pool file or directory as unsafe, saying why: -EPERM. */
+static int kvp_pool_refuse(const char *path, const char *why)
 {
+	kvp_warn("%s: %s, refused", path, why);
+	return -EPERM;
+}
+
+static const char *kvp_file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory, not a regular file";
+	case S_IFIFO:
+		return "a FIFO, not a regular file";
+	case S_IFCHR:
+		return "a character device, not a regular file";
+	case S_IFBLK:
+		return "a block device, not a regular file";
+	case S_IFSOCK:
+		return "a socket, not a regular file";
+	default:
+		return "not a regular file";
+	}
+}
+
+/*
+ * Whoever else may write the directory may plant a name in it: a link to
+ * a file of root's that our next change would truncate, or a FIFO that
+ * our reads would wait on for ever.  We refuse a directory its group or
+ * others may write, sticky or not (a sticky bit does not keep anyone from
+ * making a name that is missing), and give its owner to *owner.
+ */
+static int kvp_pool_check_dir(const struct kvp_pool *pool, uid_t *owner)
+{
+	struct stat st;
+
+	if (stat(pool->dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_mode & 0022)	/* group or others may write */
+		return kvp_pool_refuse(pool->dir,
+				       "writable by others than its owner");
+	*owner = st.st_uid;
+	return 0;
+}
+
+/*
+ * A pool file is a regular file of the directory's owner or of root, with
+ * no other name: a hard link to someone else's file is no pool file.
+ */
+static int kvp_pool_check_file(const struct kvp_pool *pool, int fd,
+			       uid_t owner)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return kvp_pool_refuse(pool->path, kvp_file_type(st.st_mode));
+	if (st.st_uid != owner && st.st_uid != 0)
+		return kvp_pool_refuse(pool->path,
+				       "owned by neither the directory's owner nor root");
+	if (st.st_nlink > 1)
+		return kvp_pool_refuse(pool->path, "a file with other names");
+	return 0;
+}
+
+/*
+ * Opens the path without following a link (ELOOP) and without waiting on
+ * a FIFO (O_NONBLOCK, cleared once we know it is a regular file).  In
+ * WRITE mode the file is created if it is missing; only a file we created
+ * is made 0644.  Should it exist to O_EXCL and not to the open after it,
+ * someone removed it in between: try again.
+ */
+static int kvp_pool_open_path(const struct kvp_pool *pool)
+{
+	int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	int fd, tries;
 
 	if (pool->mode == KVP_POOL_READ) {
-		fd = open(pool->path, O_RDONLY | O_CLOEXEC);
+		fd = open(pool->path, O_RDONLY | flags);
 		return fd < 0 ? -errno : fd;
 	}
 	for (tries = 0; tries < KVP_POOL_TRIES; tries++) {
-		fd = open(pool->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0644);
+		fd = open(pool->path, O_RDWR | O_CREAT | O_EXCL | flags, 0644);
 		if (fd >= 0) {
 			fchmod(fd, 0644);	/* whatever the umask: readers */
 			return fd;
 		}
 		if (errno != EEXIST)
 			return -errno;
-		fd = open(pool->path, O_RDWR | O_CLOEXEC);
+		fd = open(pool->path, O_RDWR | flags);
 		if (fd >= 0 || errno != ENOENT)
 			return fd < 0 ? -errno : fd;
 	}
 	return -ENOENT;
+}
+
+/* The pool file, checked (pool-files.rst, "Opening"), or a negative errno. */
+int kvp_pool_open_file(const struct kvp_pool *pool)
+{
+	uid_t owner = 0;	/* set when kvp_pool_check_dir() passes */
+	int fd, ret;
+
+	ret = kvp_pool_check_dir(pool, &owner);
+	if (ret)
+		return ret;
+	fd = kvp_pool_open_path(pool);
+	if (fd == -ELOOP)
+		return kvp_pool_refuse(pool->path, "a symbolic link");
+	if (fd == -EISDIR)
+		return kvp_pool_refuse(pool->path, kvp_file_type(S_IFDIR));
+	if (fd < 0)
+		return fd;
+	ret = kvp_pool_check_file(pool, fd, owner);
+	if (!ret && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		ret = -errno;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 long long kvp_now_ms(void)

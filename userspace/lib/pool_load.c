@@ -280,7 +280,7 @@ int kvp_pool_attach(struct kvp_pool *pool)
 			inotify_rm_watch(pool->notify, pool->watch);
 		/* after open: a file swapped in between shows as a new inode */
 		pool->watch = inotify_add_watch(pool->notify, pool->path,
-						IN_MODIFY);
+						IN_MODIFY | IN_DONT_FOLLOW);
 	}
 	return 0;
 }
@@ -302,7 +302,8 @@ int kvp_pool_begin(struct kvp_pool *pool, short type)
 			if (ret)
 				return ret;
 		}
-		if (stat(pool->path, &st) < 0) {
+		/* a link put in the file's place is a new file: refused */
+		if (lstat(pool->path, &st) < 0) {
 			ret = -errno;
 			if (ret != -ENOENT)
 				goto fail;

@@ -59,6 +59,7 @@ struct kvp_slot {
 };
 
 struct kvp_pool {
+	char *dir;
 	char *path;
 	int mode;
 	int fd;			/* -1: READ mode and no file yet */
