@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(!kvp_pool_open(&other, pool_dir, 1, KVP_POOL_READ));
 	serve(other, &fresh, data, size);
 	CHECK(after.len == fresh.len &&
-	      !memcmp(after.buf, fresh.buf, after.len));
+	      (!after.len || !memcmp(after.buf, fresh.buf, after.len)));
 
 	kvp_pool_close(other);
 	kvp_pool_close(reader);
