@@ -7,7 +7,9 @@
 # Sets up a minimal system, reads kvp_vm.mode= from the kernel command line
 # and runs what it names:
 #
-#   check   /selftests/vm/run.sh     the test suite (TAP on the console)
+#   check   /selftests/vm/run.sh     the test suite (TAP on the console);
+#           kvp_vm.tests=NAME[,NAME...] runs only those (test-NN-x.sh or
+#           x_test), e.g. KVP_VM_APPEND=kvp_vm.tests=channel_test
 #   demo    /selftests/vm/demo.sh
 #   bench   /selftests/vm/bench.sh
 #   shell   an interactive shell (scripts/vm-run.sh shell)
@@ -70,11 +72,12 @@ EOF
 echo 'hosts: files' >/etc/nsswitch.conf
 printf '127.0.0.1\tlocalhost kvp-vm\n' >/etc/hosts
 
-mode=
+mode= tests=
 # shellcheck disable=SC2013 # words, not lines
 for word in $(cat /proc/cmdline); do
 	case $word in
 	kvp_vm.mode=*) mode=${word#kvp_vm.mode=} ;;
+	kvp_vm.tests=*) tests=${word#kvp_vm.tests=} ;;
 	esac
 done
 
@@ -95,7 +98,16 @@ run() {
 
 status=0
 case $mode in
-check) run /selftests/vm/run.sh ;;
+check)
+	# kvp_vm.tests=NAME[,NAME...]: only these (test-*.sh or *_test).
+	set --
+	for t in $(echo "$tests" | tr , ' '); do
+		for f in /selftests/vm/"$t" /selftests/out/vm/"$t"; do
+			[ -e "$f" ] && set -- "$@" "$f"
+		done
+	done
+	run /selftests/vm/run.sh "$@"
+	;;
 demo) run /selftests/vm/demo.sh ;;
 bench) run /selftests/vm/bench.sh ;;
 shell)
