@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest channel end to end, in the test VM: this program plays the
- * host over vsock loopback (kvp_vsock.ko connects to CID 1), and the real
- * kvp.ko, kvpd and pool files answer it.  Every packet is built and checked
- * with the protocol code the module runs.
+ * host, and the real kvp.ko, kvpd and pool files answer it.  Every test of
+ * the channel fixture runs once per transport: over vsock loopback
+ * (kvp_vsock.ko connects to CID 1) and over VMBus (kvp_vmbus.ko, the very
+ * module `make` builds, bound to a KVP device of the VMBus stand-in, whose
+ * host end speaks the same frames: selftests/vmbus/).  Every packet is
+ * built and checked with the protocol code the module runs.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +24,7 @@
 #include "kselftest_harness.h"
 
 #include "fakehost.h"
+#include "vmbushost.h"
 #include "nl.h"
 #include "pool.h"
 
@@ -51,20 +55,63 @@ FIXTURE(channel) {
 	u8 pkt[KVP_IC_MAX_PACKET];
 };
 
-FIXTURE_SETUP(channel)
+/* The transport the host talks to: its module and its host end. */
+FIXTURE_VARIANT(channel) {
+	const char *transport;
+	const char *module;
+};
+
+FIXTURE_VARIANT_ADD(channel, vsock) {
+	.transport = "vsock",
+	.module = "kvp_vsock",
+};
+
+FIXTURE_VARIANT_ADD(channel, vmbus) {
+	.transport = "vmbus",
+	.module = "kvp_vmbus",
+};
+
+static bool is_vmbus(const FIXTURE_VARIANT(channel) *variant)
+{
+	return !strcmp(variant->transport, "vmbus");
+}
+
+/* kvp_vsock connects to our listening socket: its connection is the fd. */
+static int vsock_host(struct _test_data_channel *self)
 {
 	unsigned int port = 7000 + getpid() % 20000;
 
+	self->lfd = fakehost_listen(port);
+	if (self->lfd < 0)
+		return -1;
+	if (sh("modprobe kvp_vsock host_cid=1 port=%u", port))
+		return -1;
+	self->fd = fakehost_accept(self->lfd);
+	return self->fd < 0 ? -1 : 0;
+}
+
+/* The stand-in offers a KVP device, kvp_vmbus binds it. */
+static int vmbus_host(struct _test_data_channel *self)
+{
+	self->fd = vmbushost_offer(VMBUSHOST_KVP_CLASS,
+				   VMBUSHOST_KVP_INSTANCE);
+	if (self->fd < 0)
+		return -1;
+	return sh("modprobe kvp_vmbus") ? -1 : 0;
+}
+
+FIXTURE_SETUP(channel)
+{
 	self->kvpd = 0;
+	self->lfd = -1;
+	self->fd = -1;
 	self->next_id = 100;
+	if (is_vmbus(variant) && sh("modprobe vmbus_standin"))
+		SKIP(return, "no VMBus stand-in (selftests/vmbus) in this VM");
 	ASSERT_EQ(0, sh("modprobe kvp"));
 	set_param("daemon_wait_ms", 300);
 	set_param("request_timeout_ms", 1000);
-	self->lfd = fakehost_listen(port);
-	ASSERT_GE(self->lfd, 0);
-	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u", port));
-	self->fd = fakehost_accept(self->lfd);
-	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, is_vmbus(variant) ? vmbus_host(self) : vsock_host(self));
 	sh("rm -rf " POOLS);
 }
 
@@ -74,9 +121,11 @@ FIXTURE_TEARDOWN(channel)
 		kill(self->kvpd, SIGKILL);
 		waitpid(self->kvpd, NULL, 0);
 	}
-	close(self->fd);
-	close(self->lfd);
-	sh("rmmod kvp_vsock; rmmod kvp");
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	sh("rmmod %s; rmmod kvp", variant->module);
 }
 
 static u32 call(struct _test_data_channel *self, u8 op, u8 pool,
@@ -135,7 +184,7 @@ TEST_F(channel, negotiation_answered_without_daemon)
 	EXPECT_EQ(KVP_VERSION(4, 0), msgv);
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
-	EXPECT_STREQ("vsock", st.transport);
+	EXPECT_STREQ(variant->transport, st.transport);
 	EXPECT_EQ(KVP_VERSION(3, 0), st.fw_version);
 	EXPECT_EQ(KVP_VERSION(4, 0), st.msg_version);
 	EXPECT_EQ(0, st.daemon_pid);
@@ -585,6 +634,8 @@ TEST_F(channel, garbage_frame_resets_connection)
 	u8 buf[16];
 	u32 fw, msgv;
 
+	if (is_vmbus(variant))
+		SKIP(return, "VMBus has no framing of kvp's");
 	ASSERT_EQ(KVP_VSOCK_HDR_LEN, write(self->fd, garbage,
 					   KVP_VSOCK_HDR_LEN));
 	/* The guest drops the connection ... */
@@ -747,11 +798,82 @@ TEST_F(channel, unload_under_traffic)
 		}
 	}
 	usleep(500000);
-	EXPECT_EQ(0, sh("rmmod kvp_vsock"));
+	EXPECT_EQ(0, sh("rmmod %s", variant->module));
+	/* A VMBus host end outlives the driver: stop the traffic here. */
+	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	EXPECT_EQ(0, sh("rmmod kvp"));
 	/* Teardown unloads again; reload so that it finds them. */
-	EXPECT_EQ(0, sh("modprobe kvp && modprobe kvp_vsock host_cid=1 port=1"));
+	EXPECT_EQ(0, sh("modprobe kvp && modprobe %s%s", variant->module,
+			is_vmbus(variant) ? "" : " host_cid=1 port=1"));
+}
+
+/*
+ * Requests in flight, then the host takes the channel away (as when an
+ * admin turns Data Exchange off) and offers it again, 20 times as
+ * Microsoft's own KVP test does: each new channel negotiates and works,
+ * whatever happened to the requests of the old one.
+ */
+TEST_F(channel, rescind_and_reoffer_under_traffic)
+{
+	struct kvp_nl_status st;
+	struct kvp_msg out;
+	char key[16];
+	u32 fw, msgv;
+	size_t len;
+	int round, i;
+
+	if (!is_vmbus(variant))
+		SKIP(return, "rescind is VMBus's");
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+		snprintf(key, sizeof(key), "round%d", round);
+		ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, key, "done", 0,
+					 NULL));
+		len = fakehost_kvp_request(self->pkt, KVP_OP_ENUMERATE,
+					   KVP_POOL_AUTO, "", "", 0);
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET,
+						   500 + i, self->pkt, len));
+		ASSERT_EQ(0, vmbushost_rescind(self->fd));
+		ASSERT_EQ(0, vmbushost_reoffer(self->fd));
+	}
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	for (round = 0; round < 20; round++) {
+		snprintf(key, sizeof(key), "round%d", round);
+		ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_GET, 0, key, "", 0,
+					 &out));
+		EXPECT_STREQ("done", out.value);
+	}
+	ASSERT_EQ(0, status(&st));
+	EXPECT_STREQ("vmbus", st.transport);
+	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
+}
+
+/* An admin unbinds the driver and binds it again through sysfs. */
+TEST_F(channel, unbind_and_bind)
+{
+	struct kvp_nl_status st;
+	struct kvp_msg out;
+	u32 fw, msgv;
+
+	if (!is_vmbus(variant))
+		SKIP(return, "driver binding is VMBus's");
+	self->kvpd = start_kvpd();
+	ASSERT_TRUE(daemon_registered());
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "bound", "1", 0, NULL));
+	ASSERT_EQ(0, sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/unbind",
+			VMBUSHOST_KVP_INSTANCE));
+	ASSERT_EQ(0, status(&st));
+	EXPECT_EQ(KVP_STATE_NO_TRANSPORT, st.state);
+	ASSERT_EQ(0, sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/bind",
+			VMBUSHOST_KVP_INSTANCE));
+	ASSERT_EQ(0, fakehost_negotiate(self->fd, 2, &fw, &msgv));
+	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_GET, 0, "bound", "", 0, &out));
+	EXPECT_STREQ("1", out.value);
 }
 
 TEST_HARNESS_MAIN
