@@ -129,17 +129,22 @@ int standin_deliver(struct standin_host *host, struct standin_packet *pkt)
 	return err;
 }
 
-/* Whether the guest's ring has room for a packet of the largest size. */
+/*
+ * Whether the host may write: the guest's ring is empty (any packet that
+ * fits a ring fits) or has room for a packet of the largest size.
+ */
 bool standin_guest_has_room(struct standin_host *host)
 {
+	struct standin_device *dev;
 	unsigned long flags;
 	bool room;
 
 	spin_lock_irqsave(&host->lock, flags);
-	room = host->dev &&
-	       standin_ring_fits(host->dev->to_guest_bytes,
-				 standin_ring_bytes(KVP_VSOCK_MAX_PAYLOAD),
-				 host->dev->recv_ring_bytes);
+	dev = host->dev;
+	room = dev && (list_empty(&dev->to_guest) ||
+		       standin_ring_fits(dev->to_guest_bytes,
+					 standin_ring_bytes(KVP_VSOCK_MAX_PAYLOAD),
+					 dev->recv_ring_bytes));
 	spin_unlock_irqrestore(&host->lock, flags);
 	return room;
 }
