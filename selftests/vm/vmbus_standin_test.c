@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The VMBus stand-in itself, in the test VM (selftests/vmbus,
- * Documentation/testing.rst): its bus as sysfs shows it, hvutils_standin
- * binding the KVP device, unbind and bind, driver_override, rescind and
- * re-offer, the host end's ioctl()s and writes, and packets both ways
+ * Documentation/vmbus-standin.rst): its bus as sysfs shows it,
+ * hvutils_standin binding the KVP device, unbind and bind, driver_override,
+ * rescind and re-offer, the host end's ioctl()s and writes, packets both ways
  * through vmbus_echo.ko.  Both drivers are built against the kernel's own
  * symbols: that they load at all shows the stand-in exports hv_vmbus's
  * functions under the kernel's CRCs.

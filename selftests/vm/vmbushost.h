@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The host end of a VMBus channel in the VM tests, over the VMBus stand-in
- * (selftests/vmbus, Documentation/testing.rst): offer a device, rescind it,
- * offer it again.  The fd vmbushost_offer() returns carries the channel's
- * packets as vsock PACKET frames, so fakehost_send(), fakehost_recv(),
- * fakehost_transact() and fakehost_kvp_call() work on it as on a vsock
- * connection (no HELLO or WELCOME: the channel is there once offered).
+ * (selftests/vmbus, Documentation/vmbus-standin.rst): offer a device,
+ * rescind it, offer it again.  The fd vmbushost_offer() returns carries
+ * the channel's packets as vsock PACKET frames, so fakehost_send(),
+ * fakehost_recv(), fakehost_transact() and fakehost_kvp_call() work on it
+ * as on a vsock connection (no HELLO or WELCOME: the channel is there once
+ * offered).
  */
 #ifndef _KVP_VMBUSHOST_H
 #define _KVP_VMBUSHOST_H

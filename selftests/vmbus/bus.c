@@ -201,12 +201,30 @@ void standin_device_init(struct standin_device *dev)
 	dev->hv.device.release = standin_device_release;
 }
 
-/* Adds it, named after its instance as vmbus_device_register() does. */
+/*
+ * Adds it, named after its instance as vmbus_device_register() does: one
+ * device per instance (-EEXIST, checked first, as sysfs would complain
+ * loudly about a second directory of that name).
+ */
 int standin_device_add(struct standin_device *dev)
 {
+	static DEFINE_MUTEX(add_lock);
+	struct device *other;
 	int err = dev_set_name(&dev->hv.device, "%pUl", &dev->hv.dev_instance);
 
-	return err ? err : device_add(&dev->hv.device);
+	if (err)
+		return err;
+	mutex_lock(&add_lock);
+	other = bus_find_device_by_name(&standin_bus, NULL,
+					dev_name(&dev->hv.device));
+	if (other) {
+		put_device(other);
+		err = -EEXIST;
+	} else {
+		err = device_add(&dev->hv.device);
+	}
+	mutex_unlock(&add_lock);
+	return err;
 }
 
 int __vmbus_driver_register(struct hv_driver *hv_driver, struct module *owner,

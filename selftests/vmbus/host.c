@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/vmbus-standin, the host end of the stand-in's channels (ABI:
- * vmbus_standin.h and Documentation/testing.rst).  Each open file offers at
- * most one device at a time and exchanges its packets as kvp's vsock PACKET
- * frames, so that the tests' vsock host code runs on it unchanged.
+ * vmbus_standin.h and Documentation/vmbus-standin.rst).  Each open file
+ * offers at most one device at a time and exchanges its packets as kvp's
+ * vsock PACKET frames, so that the tests' vsock host code runs on it
+ * unchanged.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>

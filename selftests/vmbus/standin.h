@@ -3,7 +3,7 @@
  * vmbus_standin.ko, the VMBus stand-in of the tests: a "vmbus" bus whose
  * devices a userspace host offers through /dev/vmbus-standin (host.c), the
  * bus and driver functions of hv_vmbus (bus.c) and its channel functions
- * over packet queues (channel.c).  Documentation/testing.rst.
+ * over packet queues (channel.c).  Documentation/vmbus-standin.rst.
  */
 #ifndef _VMBUS_STANDIN_INTERNAL_H
 #define _VMBUS_STANDIN_INTERNAL_H

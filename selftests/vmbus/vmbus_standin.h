@@ -2,9 +2,9 @@
 /*
  * The control device of the VMBus stand-in (selftests only):
  * /dev/vmbus-standin.  Each open file plays the host of one channel.  The
- * authoritative description is Documentation/testing.rst ("The VMBus
- * stand-in"); this header names its constants for the module and the test
- * host (selftests/vm/vmbushost.c).
+ * authoritative description is Documentation/vmbus-standin.rst; this header
+ * names its constants for the module and the test host
+ * (selftests/vm/vmbushost.c).
  *
  * ioctl()s:
  *
