@@ -131,15 +131,32 @@ elif ((${#ours[@]} == 0)); then
 	warn "no kernel/*.ko built: the initramfs has none of our modules"
 fi
 
+# --- the VMBus stand-in of the tests (selftests/vmbus) ---------------------
+# It takes hv_vmbus.ko's place: its .ko files (built by `make -C
+# selftests/vmbus`) go to extra/ with ours, and hv_vmbus and hv_utils, whose
+# symbols and device it provides, stay out of the tree (hv_vmbus does not
+# load without Hyper-V), so that depmod resolves the hv_vmbus symbols of
+# kvp_vmbus.ko and hvutils_standin.ko to vmbus_standin.ko.
+standin_replaces=(hv_vmbus hv_utils)
+if [[ ${KVP_VM_NO_MODULES:-0} != 1 ]]; then
+	while IFS= read -r -d '' ko; do
+		cp "$ko" "$MODDEST/extra/"
+		ours+=("$(basename "$ko" .ko)")
+	done < <(find "$REPO/selftests/vmbus" -name '*.ko' -print0 | sort -z)
+fi
+# --- end of the VMBus stand-in ---------------------------------------------
+
 # Debian modules to include: the vsock loopback chain, extras, and whatever
-# our modules depend on that is not one of ours.
+# our modules depend on that is not one of ours (nor replaced by the
+# stand-in).
 want=(vsock vmw_vsock_virtio_transport_common vsock_loopback)
 # shellcheck disable=SC2206 # word splitting wanted
 want+=(${KVP_VM_MODULES:-})
 for m in "${ours[@]}"; do
 	deps=$(modinfo -F depends "$MODDEST/extra/$m.ko" 2>/dev/null || true)
 	for d in ${deps//,/ }; do
-		[[ " ${ours[*]} " == *" $d "* ]] || want+=("$d")
+		[[ " ${ours[*]} ${standin_replaces[*]} " == *" $d "* ]] ||
+			want+=("$d")
 	done
 done
 for m in "${want[@]}"; do
