@@ -50,6 +50,8 @@ struct kvp_vmbus {
 	u32 held_len;
 	u64 held_id;
 	struct delayed_work retry_work;	/* hands the held packet over again */
+	atomic_t malformed;		/* packets to count as malformed */
+	struct work_struct malformed_work; /* counts them, process context */
 	u8 *buf;
 };
 
@@ -108,10 +110,23 @@ static void kvp_vmbus_drain(struct kvp_vmbus *kv)
 					 msecs_to_jiffies(KVP_VMBUS_NOMEM_RETRY_MS));
 			return;
 		}
-		if (err)
+		if (err) {
 			pr_warn_ratelimited("host packet of %u bytes is no IC packet: dropped\n",
 					    kv->held_len);
+			atomic_inc(&kv->malformed);
+			schedule_work(&kv->malformed_work);
+		}
 	}
+}
+
+/* The core counts in process context only. */
+static void kvp_vmbus_count_malformed(struct work_struct *work)
+{
+	struct kvp_vmbus *kv = container_of(work, struct kvp_vmbus,
+					    malformed_work);
+
+	while (atomic_add_unless(&kv->malformed, -1, 0))
+		kvp_transport_malformed(&kv->transport, kv->service);
 }
 
 /* The channel callback: a tasklet, bottom halves already off. */
@@ -158,6 +173,7 @@ static int kvp_vmbus_probe(struct hv_device *dev,
 	kv->service = dev_id->driver_data;
 	spin_lock_init(&kv->lock);
 	INIT_DELAYED_WORK(&kv->retry_work, kvp_vmbus_retry);
+	INIT_WORK(&kv->malformed_work, kvp_vmbus_count_malformed);
 	kv->transport.name = "vmbus";
 	kv->transport.ops = &kvp_vmbus_ops;
 	err = kvp_transport_register(&kv->transport);
@@ -200,6 +216,7 @@ static KVP_HV_REMOVE_RET kvp_vmbus_remove(struct hv_device *dev)
 	spin_unlock_bh(&kv->lock);
 	cancel_delayed_work_sync(&kv->retry_work);
 	vmbus_close(kv->channel);
+	cancel_work_sync(&kv->malformed_work);
 	kvp_transport_unregister(&kv->transport);
 	kfree(kv->buf);
 	kfree(kv);

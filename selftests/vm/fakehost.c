@@ -166,8 +166,12 @@ u32 fakehost_await_status(int fd, u64 id, u8 *pkt, size_t len)
 	struct kvp_ic_hdr hdr;
 	int n = fakehost_recv(fd, &frame, pkt, FAKEHOST_WAIT_MS);
 
-	if (n != (int)len || frame.id != id || kvp_ic_parse(pkt, n, &hdr))
+	if (n != (int)len || frame.id != id || kvp_ic_parse(pkt, n, &hdr)) {
+		fprintf(stderr, "fakehost: no reply to %llu: %d (%zu wanted), id %llu\n",
+			(unsigned long long)id, n, len,
+			(unsigned long long)frame.id);
 		return 0xdeadbeef;
+	}
 	return hdr.status;
 }
 
