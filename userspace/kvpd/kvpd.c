@@ -146,7 +146,10 @@ static int kvpd_register(struct kvpd *d)
 			return 0;
 		}
 		if (err == -EBUSY) {
-			kvp_err("another KVP daemon is registered");
+			kvp_err("cannot register: %s",
+				*kvp_nl_error_message(d->nl) ?
+				kvp_nl_error_message(d->nl) :
+				"another KVP daemon is registered");
 			return err;
 		}
 		if (err == -EPERM || err == -EACCES) {
