@@ -307,6 +307,8 @@ void kvp_chardev_transport_changed(void)
 	mutex_lock(&kvp_chardev_node_lock);
 	bound = kvp_transport_is_bound();
 	if (bound && kvp_chardev_node_state != KVP_CHARDEV_READY) {
+		/* A fresh minor each time: not every kernel resets it. */
+		kvp_chardev_misc.minor = MISC_DYNAMIC_MINOR;
 		err = misc_register(&kvp_chardev_misc);
 		if (!err) {
 			kvp_chardev_node_state = KVP_CHARDEV_READY;
