@@ -227,6 +227,9 @@ TEST_F(raw, handshake_register1)
 	EXPECT_EQ((u32)getpid(), st.daemon_pid);
 	EXPECT_STREQ("chardev", st.daemon_kind);
 	EXPECT_EQ(KVP_CHARDEV_READY, st.chardev);
+	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'daemon: *pid %d (chardev)'",
+			getpid()));
+	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'chardev: *ready'"));
 }
 
 TEST_F(raw, legacy_register_empty_key_is_no_item)
@@ -309,6 +312,8 @@ TEST_F(raw, exclusive_open)
 	EXPECT_EQ(-1, fd);
 	EXPECT_EQ(EBUSY, errno);
 	EXPECT_EQ(0, sh("dmesg | grep -q 'the netlink daemon %d holds'",
+			getpid()));
+	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'daemon: *pid %d (netlink)'",
 			getpid()));
 	kvp_nl_close(nl);
 	/* Free again once the netlink daemon is gone. */
@@ -551,6 +556,7 @@ TEST_F(raw, node_follows_transport)
 	ASSERT_EQ(0, status(&st));
 	EXPECT_EQ(KVP_CHARDEV_OFF, st.chardev);
 	EXPECT_STREQ("chardev", st.daemon_kind);
+	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'chardev: *off: no transport'"));
 
 	self->h.lfd = fakehost_listen(port);
 	ASSERT_GE(self->h.lfd, 0);
