@@ -14,11 +14,12 @@
  *               kvp.ko the stock daemon answers it whole)
  *   set-update  SET of a random existing key
  *   set-new     SET of keys the pool does not hold (at most records/5 of
- *               them, so the pool grows by 20% at most)
+ *               them in all, so the pool grows by 20% at most)
  *
- * each for at most KVP_BENCH_SECONDS (the stock daemon at 10,000 records
- * is slow: what a run has done by then is its rate), after a second of
- * GETs that lets each daemon finish its start-up (reading the pools).  It prints a table
+ * each in ROUNDS rounds of at most KVP_BENCH_SECONDS (the stock daemon at
+ * 10,000 records is slow: what a round has done by then is its rate), the
+ * best round counting, after a second of GETs that lets each daemon finish
+ * its start-up (reading the pools).  It prints a table
  * and one line per figure:
  *
  *   side-by-side records=N op=OP kvpd_ops_per_sec=A stock_ops_per_sec=B ratio=R
@@ -42,7 +43,8 @@
 #define POOLS "/var/lib/hyperv"
 #define RECORD 2560
 #define MAX_OPS 5000
-#define KVP_BENCH_SECONDS 1.5
+#define KVP_BENCH_SECONDS 1.0
+#define ROUNDS 3
 
 /* In the order they run: the walk sees the pool as prefilled. */
 enum { ENUMERATE, GET, SET_UPDATE, SET_NEW, NR_OPS };
@@ -166,22 +168,44 @@ static bool one(struct host *h, int op, unsigned int records, unsigned int i)
 	}
 }
 
-/* ops/s of `op` until its count or the time is up. */
-static double measure(struct host *h, int op, unsigned int records)
+/*
+ * ops/s of one round of `op`: requests first .. first + count - 1 (for
+ * set-new, the numbers of the new keys) until done or the time is up.
+ */
+static double round_rate(struct host *h, int op, unsigned int records,
+			 unsigned int first, unsigned int count)
 {
-	unsigned int max = op == SET_NEW ? records / 5 :
-			   op == ENUMERATE ? records + 1 : MAX_OPS;
 	double start = now(), secs;
 	unsigned int i;
 
-	for (i = 0; i < max; i++) {
-		if (!one(h, op, records, i))
+	for (i = 0; i < count; i++) {
+		if (!one(h, op, records, first + i))
 			failures++;
 		secs = now() - start;
 		if (secs > KVP_BENCH_SECONDS)
 			return (i + 1) / secs;
 	}
 	return i / (now() - start);
+}
+
+/*
+ * The best of ROUNDS rounds: the machine is shared, and a round that
+ * another job slowed down says nothing about the daemon.
+ */
+static double measure(struct host *h, int op, unsigned int records)
+{
+	unsigned int count = op == SET_NEW ? records / (5 * ROUNDS) :
+			     op == ENUMERATE ? records + 1 : MAX_OPS;
+	double best = 0, r;
+	int round;
+
+	for (round = 0; round < ROUNDS; round++) {
+		r = round_rate(h, op, records,
+			       op == ENUMERATE ? 0 : round * count, count);
+		if (r > best)
+			best = r;
+	}
+	return best;
 }
 
 /* GETs for a second: the daemon has registered and settled. */
