@@ -5,7 +5,7 @@
  *
  *   transports        transport.h; vsock.c (kvp_vsock.ko), vmbus.c
  *   services          struct kvp_service below; exchange.c (KVP)
- *   daemon endpoints  struct kvp_daemon below; netlink.c
+ *   daemon endpoints  struct kvp_daemon below; netlink.c, chardev.c
  *
  * A packet from the host travels: transport -> kvp_transport_receive()
  * (any context: copied and queued) -> transport.c's work, in order ->
@@ -63,13 +63,16 @@ struct kvp_request {
 /*
  * A daemon endpoint: how a service reaches the daemon attached to it.
  * deliver() passes a request on (lock held: it may sleep but must not call
- * back into the service), and returns -ENOTCONN when the daemon is already
- * going (the request then waits for the next daemon).  The endpoint tells
- * the service the daemon is gone with kvp_service_detach(), and brings its
+ * back into the service), and returns -ENOTCONN when the daemon cannot take
+ * it now: it is going (the request then waits for the next daemon), or it
+ * takes one request at a time and has one (the endpoint calls
+ * kvp_service_ready() when it can take the next).  The endpoint tells the
+ * service the daemon is gone with kvp_service_detach(), and brings its
  * answers through the service's reply entry (kvp_exchange_reply() for the
  * KVP service).
  */
 struct kvp_daemon_ops {
+	const char *kind;	/* "netlink", "chardev": for status and logs */
 	int (*deliver)(struct kvp_daemon *daemon,
 		       const struct kvp_request *req);
 };
@@ -121,6 +124,8 @@ struct kvp_status {
 	u32 fw_version;
 	u32 msg_version;
 	u32 daemon_pid;
+	char daemon_kind[16];
+	u32 chardev;		/* enum kvp_chardev_state */
 	u32 pending;
 	u32 daemon_wait_ms;
 	u32 request_timeout_ms;
@@ -141,16 +146,10 @@ struct kvp_request *kvp_service_find(struct kvp_service *svc,
 void kvp_service_drop_all(struct kvp_service *svc);
 void kvp_service_status(struct kvp_service *svc, struct kvp_status *status);
 int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon);
+void kvp_service_ready(struct kvp_service *svc, struct kvp_daemon *daemon);
 void kvp_service_detach(struct kvp_service *svc, struct kvp_daemon *daemon);
 
-/* exchange.c: the KVP exchange service */
-struct kvp_exchange_answer {
-	u32 status;		/* HRESULT for the host */
-	u8 fields;		/* KVP_FIELD_* given below */
-	const char *key;	/* UTF-8, NUL-terminated */
-	const char *value;
-};
-
+/* exchange.c: the KVP exchange service (its answers: msg.h) */
 extern struct kvp_service kvp_exchange;
 int kvp_exchange_reply(struct kvp_daemon *daemon, u32 id,
 		       const struct kvp_exchange_answer *answer);
@@ -164,5 +163,17 @@ void kvp_request_uninit(void);
 /* netlink.c: the generic-netlink family and its daemon endpoint */
 int kvp_netlink_init(void);
 void kvp_netlink_uninit(void);
+
+/*
+ * chardev.c: /dev/vmbus/hv_kvp, the stock daemon's endpoint.  The node
+ * exists while a transport is bound: transport.c calls
+ * kvp_chardev_transport_changed() after binding or unbinding one.
+ */
+void kvp_chardev_transport_changed(void);
+u32 kvp_chardev_state(void);
+void kvp_chardev_uninit(void);
+
+/* transport.c */
+bool kvp_transport_is_bound(void);
 
 #endif /* _KVP_KVP_H */

@@ -2,7 +2,8 @@
 /*
  * kvp.ko: the Hyper-V KVP (Data Exchange) protocol engine.  Transports
  * (kvp_vmbus.ko, kvp_vsock.ko) bind to it; the daemon talks to it over the
- * generic-netlink family "kvp".  Layout of the core: kvp.h.
+ * generic-netlink family "kvp" (kvpd) or /dev/vmbus/hv_kvp (the stock
+ * hv_kvp_daemon).  Layout of the core: kvp.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,6 +60,7 @@ err_services:
 
 static void __exit kvp_exit(void)
 {
+	kvp_chardev_uninit();
 	kvp_netlink_uninit();
 	kvp_services_uninit();
 	kvp_request_uninit();

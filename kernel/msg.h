@@ -84,6 +84,17 @@ struct kvp_msg_kind {
 	u8 reply;		/* KVP_FIELD_* the guest writes back */
 };
 
+/*
+ * A daemon's answer to a request, as its endpoint read it (netlink
+ * attributes, the stock daemon's message): kvp_exchange_reply() takes it.
+ */
+struct kvp_exchange_answer {
+	u32 status;		/* HRESULT for the host */
+	u8 fields;		/* KVP_FIELD_* given below */
+	const char *key;	/* UTF-8, NUL-terminated */
+	const char *value;
+};
+
 extern const struct kvp_ic_versions kvp_msg_versions;
 
 const struct kvp_msg_kind *kvp_msg_kind(u8 op);

@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -28,6 +29,7 @@ static int kvp_nl_deliver(struct kvp_daemon *daemon,
 			  const struct kvp_request *req);
 
 static const struct kvp_daemon_ops kvp_nl_daemon_ops = {
+	.kind = "netlink",
 	.deliver = kvp_nl_deliver,
 };
 
@@ -72,7 +74,11 @@ static int kvp_put_status(struct sk_buff *skb, const struct kvp_status *st)
 	    (nla_put_u32(skb, KVP_A_FW_VERSION, st->fw_version) ||
 	     nla_put_u32(skb, KVP_A_MSG_VERSION, st->msg_version)))
 		return -EMSGSIZE;
-	if (st->daemon_pid && nla_put_u32(skb, KVP_A_DAEMON_PID, st->daemon_pid))
+	if (st->daemon_pid &&
+	    (nla_put_u32(skb, KVP_A_DAEMON_PID, st->daemon_pid) ||
+	     nla_put_string(skb, KVP_A_DAEMON_KIND, st->daemon_kind)))
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KVP_A_CHARDEV, st->chardev))
 		return -EMSGSIZE;
 	return kvp_put_stats(skb, &st->stats);
 }
@@ -84,6 +90,7 @@ static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 
 	kvp_service_status(&kvp_exchange, &status);
+	status.chardev = kvp_chardev_state();
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
@@ -143,6 +150,26 @@ static void kvp_nl_gone_work_fn(struct work_struct *work)
 
 static DECLARE_WORK(kvp_nl_gone_work, kvp_nl_gone_work_fn);
 
+/* Registration refused: who holds the service, for the daemon's log. */
+static void kvp_nl_say_holder(struct netlink_ext_ack *extack)
+{
+	struct kvp_status st;
+
+	kvp_service_status(&kvp_exchange, &st);
+	if (strcmp(st.daemon_kind, "chardev")) {
+		NL_SET_ERR_MSG_MOD(extack, "another KVP daemon is registered");
+		return;
+	}
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+	NL_SET_ERR_MSG_FMT_MOD(extack,
+			       "the KVP service is held by the daemon on /dev/vmbus/hv_kvp, pid %u",
+			       st.daemon_pid);
+#else
+	NL_SET_ERR_MSG_MOD(extack,
+			   "the KVP service is held by the daemon on /dev/vmbus/hv_kvp");
+#endif
+}
+
 static int kvp_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kvp_nl_daemon *d;
@@ -164,6 +191,8 @@ static int kvp_nl_register(struct sk_buff *skb, struct genl_info *info)
 		spin_unlock_bh(&kvp_nl_gone_lock);
 	}
 	mutex_unlock(&kvp_nl_lock);
+	if (err == -EBUSY)
+		kvp_nl_say_holder(info->extack);
 	if (err)
 		kfree(d);
 	return err;

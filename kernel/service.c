@@ -178,28 +178,53 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 	mutex_unlock(&svc->lock);
 }
 
-/*
- * Makes `daemon` the service's daemon, one at a time (-EBUSY), and hands it
- * the requests that were waiting.  The daemon and the requests it holds
- * change together under the lock, so no request can go to a daemon that is
- * not the attached one.
- */
-int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon)
+/* Lock held: the waiting requests go to the attached daemon, oldest first. */
+static void kvp_service_hand_waiting(struct kvp_service *svc)
 {
 	struct kvp_request *req, *tmp;
 
+	list_for_each_entry_safe(req, tmp, &svc->pending, list)
+		if (!req->daemon)
+			kvp_request_to_daemon(svc, req);
+}
+
+/*
+ * Makes `daemon` the service's daemon, one at a time (-EBUSY, and the log
+ * says who holds the service), and hands it the requests that were
+ * waiting.  The daemon and the requests it holds change together under the
+ * lock, so no request can go to a daemon that is not the attached one.
+ */
+int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon)
+{
+	struct kvp_daemon *holder;
+
 	mutex_lock(&svc->lock);
-	if (svc->daemon) {
+	holder = svc->daemon;
+	if (holder) {
+		pr_info_ratelimited("%s: %s daemon %u refused: the %s daemon %u holds the service\n",
+				    svc->name, daemon->ops->kind, daemon->pid,
+				    holder->ops->kind, holder->pid);
 		mutex_unlock(&svc->lock);
 		return -EBUSY;
 	}
 	svc->daemon = daemon;
-	list_for_each_entry_safe(req, tmp, &svc->pending, list)
-		if (!req->daemon)
-			kvp_request_to_daemon(svc, req);
+	kvp_service_hand_waiting(svc);
 	mutex_unlock(&svc->lock);
-	pr_info("%s: daemon %u attached\n", svc->name, daemon->pid);
+	pr_info("%s: %s daemon %u attached\n", svc->name, daemon->ops->kind,
+		daemon->pid);
 	return 0;
+}
+
+/*
+ * The attached `daemon`, which takes one request at a time, can take the
+ * next: the waiting requests are offered to it again.
+ */
+void kvp_service_ready(struct kvp_service *svc, struct kvp_daemon *daemon)
+{
+	mutex_lock(&svc->lock);
+	if (svc->daemon == daemon)
+		kvp_service_hand_waiting(svc);
+	mutex_unlock(&svc->lock);
 }
 
 /*
@@ -241,7 +266,11 @@ void kvp_service_status(struct kvp_service *svc, struct kvp_status *status)
 		kvp_clamp_ms(READ_ONCE(kvp_request_timeout_ms));
 	status->fw_version = svc->fw_version;
 	status->msg_version = svc->msg_version;
-	status->daemon_pid = svc->daemon ? svc->daemon->pid : 0;
+	if (svc->daemon) {
+		status->daemon_pid = svc->daemon->pid;
+		strscpy(status->daemon_kind, svc->daemon->ops->kind,
+			sizeof(status->daemon_kind));
+	}
 	status->pending = svc->nr_pending;
 	status->stats = svc->stats;
 	mutex_unlock(&svc->lock);

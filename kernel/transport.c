@@ -74,6 +74,8 @@ int kvp_transport_register(struct kvp_transport *transport)
 		kvp_transport_bind(transport);
 	}
 	mutex_unlock(&kvp_transport_lock);
+	if (!err)
+		kvp_chardev_transport_changed();
 	return err;
 }
 EXPORT_SYMBOL_GPL(kvp_transport_register);
@@ -98,8 +100,20 @@ void kvp_transport_unregister(struct kvp_transport *transport)
 	INIT_LIST_HEAD(&transport->rx_queue);
 	kvp_transport_bind(NULL);
 	mutex_unlock(&kvp_transport_lock);
+	kvp_chardev_transport_changed();
 }
 EXPORT_SYMBOL_GPL(kvp_transport_unregister);
+
+/* Whether a transport is bound now (the chardev's node follows it). */
+bool kvp_transport_is_bound(void)
+{
+	bool bound;
+
+	mutex_lock(&kvp_transport_lock);
+	bound = kvp_transport_bound;
+	mutex_unlock(&kvp_transport_lock);
+	return bound;
+}
 
 /*
  * A connection for one service begins or ends (process context).  What the

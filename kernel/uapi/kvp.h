@@ -22,6 +22,12 @@
  *                              the host negotiated)
  *     KVP_A_DAEMON_PID         u32, process id of the registered daemon;
  *                              absent when none is registered
+ *     KVP_A_DAEMON_KIND        string, how that daemon is attached:
+ *                              "netlink" (this family, kvpd) or "chardev"
+ *                              (/dev/vmbus/hv_kvp, the stock
+ *                              hv_kvp_daemon); absent when none is
+ *     KVP_A_CHARDEV            u32, enum kvp_chardev_state: whether
+ *                              /dev/vmbus/hv_kvp is kvp's
  *     KVP_A_PENDING            u32, host requests queued or at the daemon
  *     KVP_A_DAEMON_WAIT_MS     u32, how long a host request waits for a
  *                              daemon to register (module parameter)
@@ -37,9 +43,12 @@
  *       TRUNCATED    replies whose key or value was cut to the wire limit
  *
  * KVP_CMD_REGISTER (CAP_NET_ADMIN)
- *   Makes the calling netlink socket the KVP daemon.  One daemon at a time:
- *   while one is registered another gets EBUSY.  The registration ends when
- *   that socket closes; requests it held are then failed to the host.
+ *   Makes the calling netlink socket the KVP daemon.  One daemon at a time,
+ *   over netlink or /dev/vmbus/hv_kvp: while one is attached another gets
+ *   EBUSY, and the extended ack's message says which (on kernels with
+ *   formatted extack messages, 6.2 and later, with its pid).  The
+ *   registration ends when that socket closes; requests it held are then
+ *   failed to the host.
  *   Request: no attributes.  Reply: the netlink ack.
  *
  * KVP_CMD_REQUEST (kernel -> daemon)
@@ -109,6 +118,8 @@ enum kvp_attr {
 	KVP_A_VALUE,
 	KVP_A_STATUS,
 	KVP_A_PAD,
+	KVP_A_DAEMON_KIND,
+	KVP_A_CHARDEV,
 	__KVP_A_MAX,
 };
 
@@ -119,6 +130,16 @@ enum kvp_state {
 	KVP_STATE_CONNECTING,	/* transport bound, host not reached yet */
 	KVP_STATE_CONNECTED,	/* host reached, versions not negotiated */
 	KVP_STATE_NEGOTIATED,	/* host negotiated; requests flow */
+};
+
+/*
+ * /dev/vmbus/hv_kvp, the stock daemon's device: it exists while a transport
+ * is bound, unless another driver (hv_utils) has a device of that name.
+ */
+enum kvp_chardev_state {
+	KVP_CHARDEV_OFF,	/* no transport bound: no device */
+	KVP_CHARDEV_READY,	/* kvp's device is there */
+	KVP_CHARDEV_BUSY,	/* the name belongs to another driver */
 };
 
 #endif /* _UAPI_KVP_H */

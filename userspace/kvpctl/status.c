@@ -75,9 +75,11 @@ static void kvpctl_print_text(const char *module, const struct kvp_nl_status *st
 		       st->msg_version & 0xffff);
 	printf("\n");
 	if (st->daemon_pid)
-		printf("daemon:      pid %u\n", st->daemon_pid);
+		printf("daemon:      pid %u (%s)\n", st->daemon_pid,
+		       st->daemon_kind);
 	else
 		printf("daemon:      none registered\n");
+	printf("chardev:     %s\n", kvp_nl_chardev_name(st->chardev));
 	printf("pending:     %u\n", st->pending);
 	printf("timeouts:    daemon wait %u ms, request %u ms\n",
 	       st->daemon_wait_ms, st->request_timeout_ms);
@@ -104,6 +106,8 @@ static void kvpctl_print_json(const char *module, const struct kvp_nl_status *st
 		kvp_json_uint(&json, "message_version", st->msg_version);
 	}
 	kvp_json_uint(&json, "daemon_pid", st->daemon_pid);
+	kvp_json_str(&json, "daemon_kind", st->daemon_kind);
+	kvp_json_str(&json, "chardev", kvp_nl_chardev_name(st->chardev));
 	kvp_json_uint(&json, "pending", st->pending);
 	kvp_json_uint(&json, "daemon_wait_ms", st->daemon_wait_ms);
 	kvp_json_uint(&json, "request_timeout_ms", st->request_timeout_ms);

@@ -123,6 +123,31 @@ static int kvpd_open_pools(struct kvpd *d)
 }
 
 /*
+ * Registration refused: who holds the service.  The kernel's message names
+ * it (/dev/vmbus/hv_kvp or netlink); kernels before 6.2 cannot put the pid
+ * in it, so it is added from the status.
+ */
+static void kvpd_say_busy(struct kvp_nl *nl)
+{
+	const char *why = kvp_nl_error_message(nl);
+	struct kvp_nl_status st;
+	char pid[16];
+
+	if (!*why)
+		why = "another KVP daemon is registered";
+	if (kvp_nl_status(nl, &st) || !st.daemon_pid) {
+		kvp_err("cannot register: %s", why);
+		return;
+	}
+	snprintf(pid, sizeof(pid), "%u", st.daemon_pid);
+	if (strstr(why, pid))
+		kvp_err("cannot register: %s", why);
+	else
+		kvp_err("cannot register: %s (%s daemon, pid %s)", why,
+			st.daemon_kind, pid);
+}
+
+/*
  * Connects and registers, waiting for the module if it is not loaded yet.
  * Returns 0, or a negative errno for what waiting cannot fix.
  */
@@ -146,7 +171,7 @@ static int kvpd_register(struct kvpd *d)
 			return 0;
 		}
 		if (err == -EBUSY) {
-			kvp_err("another KVP daemon is registered");
+			kvpd_say_busy(d->nl);
 			return err;
 		}
 		if (err == -EPERM || err == -EACCES) {

@@ -13,6 +13,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+#include <linux/netlink.h>
 
 #include "log.h"
 #include "nl.h"
@@ -27,6 +28,7 @@ struct kvp_nl {
 	unsigned int seq;
 	bool done;
 	int err;
+	char errmsg[256];	/* the kernel's extended-ack text, or "" */
 	struct kvp_nl_status *status;
 };
 
@@ -54,6 +56,25 @@ const char *kvp_nl_state_name(uint32_t state)
 							  "unknown";
 }
 
+/* What `kvpctl status` says of /dev/vmbus/hv_kvp. */
+const char *kvp_nl_chardev_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[KVP_CHARDEV_OFF] = "off: no transport",
+		[KVP_CHARDEV_READY] = "ready",
+		[KVP_CHARDEV_BUSY] = "busy: owned by another driver",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] :
+							  "unknown";
+}
+
+/* The text the kernel gave with its last error ("" if none). */
+const char *kvp_nl_error_message(struct kvp_nl *nl)
+{
+	return nl->errmsg;
+}
+
 static uint32_t kvp_nl_u32(struct nlattr **attrs, int attr)
 {
 	return attrs[attr] ? nla_get_u32(attrs[attr]) : 0;
@@ -77,6 +98,9 @@ static void kvp_nl_parse_status(struct nlattr **attrs,
 	st->fw_version = kvp_nl_u32(attrs, KVP_A_FW_VERSION);
 	st->msg_version = kvp_nl_u32(attrs, KVP_A_MSG_VERSION);
 	st->daemon_pid = kvp_nl_u32(attrs, KVP_A_DAEMON_PID);
+	snprintf(st->daemon_kind, sizeof(st->daemon_kind), "%s",
+		 kvp_nl_str(attrs, KVP_A_DAEMON_KIND));
+	st->chardev = kvp_nl_u32(attrs, KVP_A_CHARDEV);
 	st->pending = kvp_nl_u32(attrs, KVP_A_PENDING);
 	st->daemon_wait_ms = kvp_nl_u32(attrs, KVP_A_DAEMON_WAIT_MS);
 	st->request_timeout_ms = kvp_nl_u32(attrs, KVP_A_REQUEST_TIMEOUT_MS);
@@ -125,6 +149,32 @@ static int kvp_nl_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/*
+ * The extended ack's message (NLMSGERR_ATTR_MSG) of an error: its
+ * attributes follow the echoed request, or only its header when capped.
+ */
+static void kvp_nl_keep_errmsg(struct kvp_nl *nl, struct nlmsgerr *e)
+{
+	struct nlmsghdr *hdr = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *attrs[NLMSGERR_ATTR_MAX + 1];
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+	nl->errmsg[0] = '\0';
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (off > hdr->nlmsg_len ||
+	    nla_parse(attrs, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)hdr + off),
+		      hdr->nlmsg_len - off, NULL) ||
+	    !attrs[NLMSGERR_ATTR_MSG])
+		return;
+	snprintf(nl->errmsg, sizeof(nl->errmsg), "%.*s",
+		 nla_len(attrs[NLMSGERR_ATTR_MSG]),
+		 (const char *)nla_data(attrs[NLMSGERR_ATTR_MSG]));
+}
+
 static int kvp_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 			void *arg)
 {
@@ -134,6 +184,7 @@ static int kvp_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 	if (e->msg.nlmsg_seq == nl->seq && !nl->done) {
 		nl->err = e->error;
 		nl->done = true;
+		kvp_nl_keep_errmsg(nl, e);
 	} else {
 		/* A reply the kernel refused: nobody waits for its answer. */
 		kvp_warn("the kernel refused a reply: %s", strerror(-e->error));
@@ -160,6 +211,9 @@ int kvp_nl_open(struct kvp_nl **out)
 	err = -ENOENT;
 	if (nl->family < 0)
 		goto fail;
+	/* Errors come with the kernel's text (kvp_nl_error_message()). */
+	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &(int){ 1 }, sizeof(int));
 	nl_socket_disable_seq_check(nl->sock);
 	nl_socket_disable_auto_ack(nl->sock);
 	nl_cb_set(nl->cb, NL_CB_VALID, NL_CB_CUSTOM, kvp_nl_valid, nl);

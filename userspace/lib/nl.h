@@ -42,6 +42,8 @@ struct kvp_nl_status {
 	uint32_t fw_version;
 	uint32_t msg_version;
 	uint32_t daemon_pid;	/* 0: no daemon */
+	char daemon_kind[16];	/* "netlink", "chardev"; "" with no daemon */
+	uint32_t chardev;	/* enum kvp_chardev_state */
 	uint32_t pending;
 	uint32_t daemon_wait_ms;
 	uint32_t request_timeout_ms;
@@ -60,5 +62,7 @@ int kvp_nl_receive(struct kvp_nl *nl);
 int kvp_nl_reply(struct kvp_nl *nl, uint32_t id, uint32_t status,
 		 const char *key, const char *value);
 const char *kvp_nl_state_name(uint32_t state);
+const char *kvp_nl_chardev_name(uint32_t state);
+const char *kvp_nl_error_message(struct kvp_nl *nl);
 
 #endif /* _KVP_NL_H */
