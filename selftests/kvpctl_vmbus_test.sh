@@ -27,6 +27,8 @@
 #      claimed", nothing written; release of one on kvp_vmbus whose unbind
 #      does not happen: exit 13
 #   8. as user nobody (when run as root): claim exits 6 (permission)
+#   9. the udev rule names the class and driver, and `make install-udev`
+#      writes the installed kvpctl's path into its RUN keys
 #
 # Needs: userspace/kvpctl/kvpctl built; unshare (root, or unprivileged user
 # namespaces) for 2-8, else those are skipped.  Exit 0 pass, 1 fail, 4 skip
@@ -164,6 +166,23 @@ expect 2 "usage: kvpctl vmbus claim\|release\|status" vmbus
 expect 2 "usage: kvpctl vmbus" vmbus bogus
 expect 2 "usage: kvpctl vmbus" vmbus claim now
 expect 0 "kvpctl vmbus claim \| release \| status" --help
+
+# The udev rule (no udevd here): the class kvpctl finds the device by
+# (the tmpfs cases below), the driver it claims for, and kvpctl where
+# `make install-udev` puts it.
+rules=$here/../userspace/udev/90-kvp-vmbus-claim.rules
+grep -q "^ATTR{class_id}!=\"$KVP_CLASS\", GOTO=" "$rules" ||
+	fail "$rules does not match class $KVP_CLASS"
+grep -q '^ACTION=="add", ATTR{driver_override}="kvp_vmbus"$' "$rules" ||
+	fail "$rules does not set driver_override to kvp_vmbus on add"
+dest=${TEST_TMPDIR:-/tmp}/kvpctl_vmbus_test.$$
+make -s -C "$here/.." install-udev DESTDIR="$dest" PREFIX=/opt/kvp >/dev/null ||
+	fail "make install-udev"
+n=$(grep -c 'RUN+="/opt/kvp/bin/kvpctl vmbus claim"' \
+	"$dest/usr/lib/udev/rules.d/90-kvp-vmbus-claim.rules")
+rm -rf "$dest"
+[ "$n" = 2 ] || fail "install-udev PREFIX=/opt/kvp: $n RUN lines run /opt/kvp/bin/kvpctl, not 2"
+echo "ok - udev rule: class, driver_override, make install-udev PREFIX= puts kvpctl's path in RUN"
 
 if [ -e /sys/bus/vmbus ]; then
 	echo "SKIP: this machine has a VMBus: the tests here need one without (the VM test covers the rest)"
