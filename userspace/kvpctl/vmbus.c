@@ -250,6 +250,22 @@ static int vmbus_load_driver(const char *driver)
 }
 
 /*
+ * Who serves /dev/vmbus/hv_kvp.  hv_utils creates it only while it holds
+ * the KVP device (and fails the bind if the name is taken), so with the
+ * device on hv_utils it is hv_utils'; otherwise only kvp.ko provides it.
+ */
+static const char *vmbus_hv_kvp_owner(const struct vmbus_kvp *kvp)
+{
+	if (access(HV_KVP_MISC, F_OK) && access(HV_KVP_NODE, F_OK))
+		return "absent";
+	if (!strcmp(kvp->driver, VMBUS_HV_UTILS))
+		return VMBUS_HV_UTILS;
+	if (!access("/sys/module/kvp", F_OK))
+		return "kvp";
+	return "unknown";
+}
+
+/*
  * Clears driver_override and gives the device, which has no driver, to
  * hv_utils, loading it if need be (its probe may then take the device).
  */
@@ -265,7 +281,12 @@ static int vmbus_hand_back(struct vmbus_kvp *kvp)
 	vmbus_kvp_state(kvp);
 	if (!strcmp(kvp->driver, VMBUS_HV_UTILS))
 		return KVPCTL_OK;
-	return vmbus_driver_op(kvp, VMBUS_HV_UTILS, "bind");
+	ret = vmbus_driver_op(kvp, VMBUS_HV_UTILS, "bind");
+	if (ret && !strcmp(vmbus_hv_kvp_owner(kvp), "kvp"))
+		fprintf(stderr,
+			"kvpctl: %s is served by kvp, and hv_utils cannot bind the KVP device without it: unload kvp (modprobe -r kvp_vmbus kvp), then release again\n",
+			HV_KVP_NODE);
+	return ret;
 }
 
 /*
@@ -333,22 +354,6 @@ static int vmbus_release(struct vmbus_kvp *kvp)
 	if (!ret)
 		printf("%s: released, now on %s\n", kvp->name, kvp->driver);
 	return ret;
-}
-
-/*
- * Who serves /dev/vmbus/hv_kvp.  hv_utils creates it only while it holds
- * the KVP device (and fails the bind if the name is taken), so with the
- * device on hv_utils it is hv_utils'; otherwise only kvp.ko provides it.
- */
-static const char *vmbus_hv_kvp_owner(const struct vmbus_kvp *kvp)
-{
-	if (access(HV_KVP_MISC, F_OK) && access(HV_KVP_NODE, F_OK))
-		return "absent";
-	if (!strcmp(kvp->driver, VMBUS_HV_UTILS))
-		return VMBUS_HV_UTILS;
-	if (!access("/sys/module/kvp", F_OK))
-		return "kvp";
-	return "unknown";
 }
 
 static const char *vmbus_driver_state(const char *driver)
