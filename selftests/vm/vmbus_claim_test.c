@@ -33,11 +33,11 @@
 
 /*
  * All this test needs of the stand-in's host end: the KVP device offered,
- * for as long as the returned descriptor stays open.
+ * for as long as the returned descriptor stays open (as channel_test.c).
  */
 static int claim_offer_kvp(void)
 {
-	return vmbushost_offer_kvp();
+	return vmbushost_offer(VMBUSHOST_KVP_CLASS, VMBUSHOST_KVP_INSTANCE);
 }
 #else
 #define HAVE_VMBUSHOST 0
@@ -104,7 +104,8 @@ static int modprobe(const char *module)
 static void unload_all(void)
 {
 	static const char *const modules[] = {
-		"kvp_vmbus", "kvp", "hvutils_standin", "vmbus_standin",
+		"kvp_vmbus", "kvp_vsock", "kvp", "hvutils_standin",
+		"vmbus_standin",
 	};
 	char out[1024];
 	size_t i;
@@ -343,6 +344,27 @@ TEST_F(claim, override_after_hv_utils_bound)
 		TH_LOG("%s", self->out);
 	device_driver(self->dev, self->driver, sizeof(self->driver));
 	EXPECT_STREQ("kvp_vmbus", self->driver);
+}
+
+/*
+ * A bind the kernel refuses: kvp.ko has its vsock transport, so kvp_vmbus'
+ * probe fails with EBUSY.  Exit 13 with sysfs's error, and the device is
+ * not left without a driver: back on hv_utils, driver_override cleared.
+ */
+TEST_F(claim, bind_refused)
+{
+	ASSERT_EQ(0, RUN(self->out, "modprobe", "kvp_vsock", "host_cid=1",
+			 "port=1"));
+	ASSERT_EQ(13, RUN(self->out, "kvpctl", "vmbus", "claim"))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "kvp_vmbus/bind: Device or resource busy"))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "handed back, now on hv_utils"))
+		TH_LOG("%s", self->out);
+	device_driver(self->dev, self->driver, sizeof(self->driver));
+	EXPECT_STREQ("hv_utils", self->driver);
+	device_override(self->dev, self->override, sizeof(self->override));
+	EXPECT_STREQ("(null)", self->override);
 }
 
 TEST_F(claim, status_json)
