@@ -152,21 +152,28 @@ static void find_kvp(char *name, size_t size)
 static void device_driver(const char *dev, char *driver, size_t size)
 {
 	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
 	ssize_t len;
 
 	snprintf(path, sizeof(path), DEVICES "/%s/driver", dev);
 	len = readlink(path, link, sizeof(link) - 1);
 	link[len > 0 ? len : 0] = '\0';
-	snprintf(driver, size, "%s",
-		 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	base = strrchr(link, '/');
+	snprintf(driver, size, "%.*s", (int)size - 1, base ? base + 1 : link);
 }
 
+/*
+ * The device's driver_override, "" if unset: vmbus' own attribute reads
+ * "(null)" then, the driver core's (6.12) an empty line.
+ */
 static void device_override(const char *dev, char *buf, size_t size)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), DEVICES "/%s/driver_override", dev);
 	read_line(path, buf, size);
+	if (!strcmp(buf, "(null)"))
+		buf[0] = '\0';
 }
 
 static int write_override(const char *dev, const char *value)
@@ -295,7 +302,7 @@ TEST_F(claim, release)
 	device_driver(self->dev, self->driver, sizeof(self->driver));
 	EXPECT_STREQ("hv_utils", self->driver);
 	device_override(self->dev, self->override, sizeof(self->override));
-	EXPECT_STREQ("(null)", self->override);
+	EXPECT_STREQ("", self->override);
 	EXPECT_EQ(0, access(HV_KVP_MISC, F_OK));
 
 	ASSERT_EQ(0, RUN(self->out, "kvpctl", "vmbus", "release"));
@@ -364,7 +371,7 @@ TEST_F(claim, bind_refused)
 	device_driver(self->dev, self->driver, sizeof(self->driver));
 	EXPECT_STREQ("hv_utils", self->driver);
 	device_override(self->dev, self->override, sizeof(self->override));
-	EXPECT_STREQ("(null)", self->override);
+	EXPECT_STREQ("", self->override);
 }
 
 TEST_F(claim, status_json)
@@ -402,7 +409,7 @@ TEST_F(claim, not_root)
 	device_driver(self->dev, self->driver, sizeof(self->driver));
 	EXPECT_STREQ("hv_utils", self->driver);
 	device_override(self->dev, self->override, sizeof(self->override));
-	EXPECT_STREQ("(null)", self->override);
+	EXPECT_STREQ("", self->override);
 }
 
 /* A bus without the KVP device (exit 11), then no bus at all (exit 10). */
