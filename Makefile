@@ -16,6 +16,9 @@
 #   make install    modules (modules_install, INSTALL_MOD_PATH=$(DESTDIR)),
 #                   tools and man pages under $(DESTDIR)$(PREFIX);
 #                   install-modules and install-tools do one half each
+#   make install-udev  the opt-in udev rule that gives the Hyper-V KVP
+#                   device to kvp_vmbus at boot, under $(DESTDIR)$(UDEVDIR)
+#                   (Documentation/hyperv.rst); not part of install
 #
 # BUILD holds everything fetched or built for tests (kernel packages, the
 # kselftest headers, the initramfs); it is reused between runs.
@@ -26,6 +29,7 @@ KERNELDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 export BUILD
 PREFIX ?= /usr
+UDEVDIR ?= /usr/lib/udev/rules.d
 
 all: modules tools
 
@@ -46,6 +50,15 @@ install-tools: tools
 	install -D -m 0755 userspace/kvpctl/kvpctl $(DESTDIR)$(PREFIX)/bin/kvpctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 Documentation/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8
+
+# Opt-in: not part of install.  The rule runs kvpctl where install-tools
+# puts it.
+install-udev:
+	install -d $(DESTDIR)$(UDEVDIR)
+	sed 's#/usr/bin/kvpctl#$(PREFIX)/bin/kvpctl#' \
+		userspace/udev/90-kvp-vmbus-claim.rules \
+		>$(DESTDIR)$(UDEVDIR)/90-kvp-vmbus-claim.rules
+	chmod 0644 $(DESTDIR)$(UDEVDIR)/90-kvp-vmbus-claim.rules
 
 # The same sources against Debian's 6.12 headers, built in $(BUILD)/mod-6.12.
 modules-6.12:
@@ -80,4 +93,4 @@ clean:
 	$(MAKE) -C selftests clean
 	$(MAKE) -C selftests/fuzz clean
 
-.PHONY: all modules modules-6.12 tools install install-modules install-tools sparse style check demo bench crashtest fuzz clean
+.PHONY: all modules modules-6.12 tools install install-modules install-tools install-udev sparse style check demo bench crashtest fuzz clean

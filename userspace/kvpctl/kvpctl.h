@@ -20,6 +20,10 @@ enum kvpctl_exit {
 	KVPCTL_NO_MODULE = 7,	/* kvp module not loaded */
 	KVPCTL_READ_ONLY = 8,	/* host-owned pool written without --force */
 	KVPCTL_NO_DAEMON = 9,	/* kvp-hostd not reachable */
+	KVPCTL_NO_VMBUS = 10,	/* no VMBus: not a Hyper-V guest */
+	KVPCTL_NO_DEVICE = 11,	/* no KVP device on VMBus */
+	KVPCTL_NO_DRIVER = 12,	/* a vmbus driver neither loaded nor loadable */
+	KVPCTL_BIND_FAILED = 13,	/* sysfs bind or unbind did not happen */
 };
 
 struct kvpctl_opts {
@@ -37,6 +41,7 @@ int kvpctl_get(int argc, char **argv);
 int kvpctl_set(int argc, char **argv);
 int kvpctl_delete(int argc, char **argv);
 int kvpctl_host(int argc, char **argv);
+int kvpctl_vmbus(int argc, char **argv);
 
 /* pool.c: POOL by name or number, and the exit code for an engine error. */
 int kvpctl_parse_pool(const char *arg);

@@ -27,6 +27,7 @@ static const struct {
 	{ "get", kvpctl_get, "get POOL KEY" },
 	{ "set", kvpctl_set, "set POOL KEY VALUE" },
 	{ "delete", kvpctl_delete, "delete POOL KEY" },
+	{ "vmbus", kvpctl_vmbus, "vmbus claim | release | status" },
 	{ "host", kvpctl_host, "host list | get VM POOL KEY | set VM POOL KEY VALUE | delete VM POOL KEY | enum VM POOL" },
 };
 
