@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -19,6 +20,8 @@
 
 #include "json.h"
 #include "kvpctl.h"
+#include "nl.h"
+#include "uapi/kvp.h"
 
 #define VMBUS_BUS		"/sys/bus/vmbus"
 #define VMBUS_DEVICES		VMBUS_BUS "/devices"
@@ -250,18 +253,28 @@ static int vmbus_load_driver(const char *driver)
 }
 
 /*
- * Who serves /dev/vmbus/hv_kvp.  hv_utils creates it only while it holds
- * the KVP device (and fails the bind if the name is taken), so with the
- * device on hv_utils it is hv_utils'; otherwise only kvp.ko provides it.
+ * Who serves /dev/vmbus/hv_kvp.  kvp.ko knows whether the node is its own
+ * (KVP_CHARDEV_READY) or the name was taken when it tried (BUSY); without
+ * kvp.ko, or when the name is not kvp's, it is hv_utils' when hv_utils
+ * holds the KVP device.
  */
 static const char *vmbus_hv_kvp_owner(const struct vmbus_kvp *kvp)
 {
+	struct kvp_nl_status st;
+	struct kvp_nl *nl;
+	bool kvp_owns = false;
+
 	if (access(HV_KVP_MISC, F_OK) && access(HV_KVP_NODE, F_OK))
 		return "absent";
+	if (!kvp_nl_open(&nl)) {
+		kvp_owns = !kvp_nl_status(nl, &st) &&
+			   st.chardev == KVP_CHARDEV_READY;
+		kvp_nl_close(nl);
+	}
+	if (kvp_owns)
+		return "kvp";
 	if (!strcmp(kvp->driver, VMBUS_HV_UTILS))
 		return VMBUS_HV_UTILS;
-	if (!access("/sys/module/kvp", F_OK))
-		return "kvp";
 	return "unknown";
 }
 
