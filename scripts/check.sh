@@ -48,7 +48,6 @@ set -euo pipefail
 cd "$REPO"
 
 KERNELS=${KERNELS:-$ALL_KERNELS}
-check_kernels
 JOBS=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 skipped=0
 summary=()
@@ -173,6 +172,12 @@ vm_check() {
 }
 
 T0=$(now)
+
+if ! (check_kernels); then
+	failed=$((failed + 1))
+	record KERNELS FAIL 0 "KERNELS=$KERNELS"
+	exit 1
+fi
 
 # Without dependencies and the kernel nothing else can run.
 step deps scripts/deps.sh || exit 1

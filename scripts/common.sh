@@ -75,6 +75,22 @@ use_kernel_option() {
 	KERNEL_SHIFT=$taken
 }
 
+# built_modules: the .ko files the last scripts/modules.sh for the current
+# kernel built (Kbuild's modules.order; 6.12's lists them as .o), under
+# kernel/ and, if the tree has it, the stand-in's selftests/vmbus/: paths
+# under $MODTREE, one a line.
+built_modules() {
+	local orders=("$MODTREE/modules.order") order
+	if [[ -d $REPO/selftests/vmbus ]]; then
+		orders+=("$MODTREE/selftests/vmbus/modules.order")
+	fi
+	for order in "${orders[@]}"; do
+		if [[ -r $order ]]; then
+			sed 's/\.o$/.ko/' "$order"
+		fi
+	done
+}
+
 # check_kernels: dies unless every word of $KERNELS is a test kernel.
 check_kernels() {
 	local k

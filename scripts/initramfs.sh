@@ -137,20 +137,7 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[[ -f $KMODDIR/$f ]] && cp "$KMODDIR/$f" "$MODDEST/"
 done
 
-# Our modules: those the last build for this kernel built (Kbuild's
-# modules.order), under kernel/ and, if the tree has it, the stand-in's
-# selftests/vmbus/.  6.12's Kbuild lists them as .o.
-built_modules() {
-	local orders=("$MODTREE/modules.order") order
-	if [[ -d $REPO/selftests/vmbus ]]; then
-		orders+=("$MODTREE/selftests/vmbus/modules.order")
-	fi
-	for order in "${orders[@]}"; do
-		if [[ -r $order ]]; then
-			sed 's/\.o$/.ko/' "$order"
-		fi
-	done
-}
+# Our modules: those the last build for this kernel built.
 ours=()
 if [[ ${KVP_VM_NO_MODULES:-0} == 1 ]]; then
 	warn "our .ko files left out (KVP_VM_NO_MODULES=1)"

@@ -75,11 +75,14 @@ build() {
 }
 
 build kernel/ make -C "$KERNELDIR" M="$MODTREE" W=1 -j"$jobs" "$@" modules
-built=("$MODTREE"/kernel/*.ko)
-[[ -f ${built[0]} ]] || die "no .ko files in $MODTREE/kernel"
 if [[ -f $MODTREE/selftests/vmbus/Makefile ]]; then
 	build selftests/vmbus/ make -C "$MODTREE/selftests/vmbus" \
 		KERNELDIR="$KERNELDIR" W=1 -j"$jobs" "$@"
-	built+=("$MODTREE"/selftests/vmbus/*.ko)
 fi
-msg "built against $KVERSION: ${built[*]#"$MODTREE"/}"
+built=()
+while IFS= read -r ko; do
+	[[ -f $ko ]] || die "Kbuild built no $ko"
+	built+=("${ko#"$MODTREE"/}")
+done < <(built_modules)
+((${#built[@]} > 0)) || die "no modules built in $MODTREE"
+msg "built against $KVERSION: ${built[*]}"

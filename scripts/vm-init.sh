@@ -85,6 +85,9 @@ done
 KVERSION=$(uname -r)
 KVP_VM=1
 export KVERSION KVP_VM
+# On a line of its own: with "quiet", 6.12 prints nothing after SeaBIOS's
+# "Booting from ROM..", which has no newline.
+echo
 echo "=== kvp-vm: start mode=${mode:-none} kernel=$KVERSION cpus=$(nproc) ==="
 
 run() {
