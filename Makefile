@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 #   make            modules (against KERNELDIR) and the userspace tools
-#   make check      everything: native tests, then the test VM (6.1 kernel)
+#   make check      everything: native tests, then the test VM on Debian's
+#                   6.1 and 6.12 kernels (KERNELS=6.1 or KERNELS=6.12 picks one)
 #   make demo       boot the test VM and show a host and a guest exchanging items
 #   make bench      benchmarks: pool engine (native) and end to end (VM)
+#                   (demo and bench boot 6.1; KERNELS="6.1 6.12" boots both)
 #   make crashtest  the pool engine's crash trials, long form: writers
 #                   killed at random while a cloud-init-style appender runs
 #                   (CRASH_ROUNDS rounds, 1000 by default; make check runs
@@ -12,7 +14,8 @@
 #                   UBSan); FUZZ_SECONDS=N also runs each for N seconds
 #   make style      checkpatch --strict over kernel/
 #   make sparse     the modules under sparse (C=2)
-#   make modules-6.12  the modules against Debian's 6.12 headers (fetched)
+#   make modules-6.12  the modules against Debian's 6.12 headers (fetched),
+#                   built in $(BUILD)/mod-6.12
 #   make install    modules (modules_install, INSTALL_MOD_PATH=$(DESTDIR)),
 #                   tools and man pages under $(DESTDIR)$(PREFIX);
 #                   install-modules and install-tools do one half each
@@ -62,7 +65,7 @@ install-udev:
 
 # The same sources against Debian's 6.12 headers, built in $(BUILD)/mod-6.12.
 modules-6.12:
-	scripts/modules-6.12.sh
+	scripts/modules.sh --kernel 6.12
 
 sparse:
 	$(MAKE) -C $(KERNELDIR) M=$(CURDIR) C=2 W=1 modules

@@ -3,7 +3,8 @@
 #
 # `make bench`: builds everything, runs the native benchmarks
 # (selftests/out/native/bench_*, built from selftests/bench_*.c), then boots
-# the test VM in bench mode (selftests/vm/bench.sh; log: $BUILD/vm-bench.log).
+# the test VM in bench mode (selftests/vm/bench.sh; log:
+# $BUILD/vm-bench-6.1.log) on the 6.1 kernel, or on each of $KERNELS.
 # Exit status 1 if a benchmark or the VM failed.
 set -euo pipefail
 
@@ -28,6 +29,8 @@ for b in "${benches[@]}"; do
 	}
 done
 
-echo "== VM benchmarks =="
-"$REPO/scripts/vm-run.sh" bench || rc=1
+for k in $KERNELS; do
+	echo "== VM benchmarks, $k =="
+	"$REPO/scripts/vm-run.sh" --kernel "$k" bench || rc=1
+done
 exit "$rc"

@@ -1,42 +1,53 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: everything, from a bare machine to a verdict.
+# `make check`: everything, from a bare machine to a verdict, on each test
+# kernel of KERNELS (default "6.1 6.12"; `make check KERNELS=6.1` picks):
 #
 #   deps      scripts/deps.sh (apt-get what is missing)
-#   fetch     scripts/fetch.sh (Debian 6.1 kernel, 6.12 headers, kselftest
+#   fetch     scripts/fetch.sh (Debian's 6.1 and 6.12 kernels, kselftest
 #             headers; cached)
-#   sparse    make sparse (C=2, W=1, no warnings): the release modules
-#   modules   make modules KERNELDIR=<fetched headers> KVP_DEBUG=y (W=1, no
-#             warnings): the test build the VM loads
-#   modules-6.12  scripts/modules-6.12.sh: the same against Debian's 6.12
-#             headers, built in a copy ($BUILD/mod-6.12; W=1, no warnings)
+#   then for each kernel K of KERNELS:
+#   sparse-K  scripts/modules.sh --kernel K C=2 (sparse, W=1, no warnings):
+#             the release build; the sha256 of its kvp_vmbus.ko (if there
+#             is one yet) goes to $BUILD/kvp_vmbus-release-K.sha256
+#   modules-K scripts/modules.sh --kernel K KVP_DEBUG=y (W=1, no warnings):
+#             the test build the VM loads, with the VMBus stand-in when
+#             selftests/vmbus/ exists; its kvp_vmbus.ko must be the release
+#             build's byte for byte (KVP_DEBUG reaches only kvp.ko)
+#   then once:
 #   style     scripts/style.sh (checkpatch --strict)
 #   tools     make tools
 #   selftests make -C selftests (native and VM test programs)
 #   native    make -C selftests run-native VALGRIND=1
 #   fuzz      make -C selftests/fuzz check: each libFuzzer harness for a
 #             fixed number of inputs from its seed corpus (execs printed)
-#   initramfs scripts/initramfs.sh
-#   vm        scripts/vm-run.sh check (the suite in Debian's 6.1 under QEMU)
+#   and for each kernel K again:
+#   initramfs-K  scripts/initramfs.sh --kernel K
+#   vm-K      scripts/vm-run.sh --kernel K check (the suite in Debian's
+#             kernel K under QEMU; log $BUILD/vm-check-K.log)
 #
 # A step that fails counts as one failure and the later steps still run where
 # they can (a failed module build still boots the VM, which then tests what
 # there is).  Test counts come from the runners' summary lines,
-# "# native: ..." and "# vm: ...".  The last line printed is always
+# "# native: ..." and "# vm-K: ...".  The last line printed is always
 #
 #   N passed, N failed
 #
 # (totals: test cases, plus one per step that is not a test runner: builds,
 # the initramfs, the VM boot itself).  Exit status 1 if anything failed.
 #
-# Environment: KVP_CHECK_VALGRIND=0 runs the native tests without valgrind.
+# Environment: KERNELS             the kernels to build for and boot
+#              KVP_CHECK_VALGRIND=0  runs the native tests without valgrind
+#              KVP_VM_APPEND       goes to every VM run (vm-run.sh), e.g.
+#                                  KVP_VM_APPEND=kvp_vm.tests=channel_test
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 cd "$REPO"
 
+KERNELS=${KERNELS:-$ALL_KERNELS}
 JOBS=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 skipped=0
 summary=()
@@ -58,7 +69,7 @@ finish() {
 trap finish EXIT
 
 record() { # record NAME ok|FAIL SECONDS [NOTE]
-	summary+=("$(printf '%-12s %-4s %6s s  %s' "$1" "$2" "$3" "${4:-}")")
+	summary+=("$(printf '%-15s %-4s %6s s  %s' "$1" "$2" "$3" "${4:-}")")
 }
 
 # step NAME CMD...: runs CMD, counts one pass or one failure.
@@ -85,13 +96,13 @@ step() {
 # returns 1).
 counts() {
 	local label=$1 log=$2 rc=$3 secs=$4 line p f s note
-	line=$(grep -aE "^# $label: [0-9]+ passed, [0-9]+ failed" "$log" 2>/dev/null | tail -n 1 || true)
+	line=$(grep -aE "^# ${label//./\\.}: [0-9]+ passed, [0-9]+ failed" "$log" 2>/dev/null | tail -n 1 || true)
 	if [[ -z $line ]]; then
 		failed=$((failed + 1))
 		record "$label" FAIL "$secs" "no summary line: the runner did not finish"
 		return 1
 	fi
-	read -r p f s < <(sed -E 's/^# [a-z]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$line")
+	read -r p f s < <(sed -E 's/^# [^:]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$line")
 	s=${s:-0}
 	note="$p passed, $f failed, $s skipped"
 	if ((rc != 0 && f == 0)); then
@@ -115,7 +126,58 @@ quiet() {
 	return "$rc"
 }
 
+# release_build K: the release modules for kernel K under sparse, and the
+# sha256 of their kvp_vmbus.ko, which the test build must match and a VM
+# test compares with the file it loads (initramfs.sh packs it).
+release_build() (
+	use_kernel "$1"
+	local sha=$BUILD/kvp_vmbus-release-$1.sha256
+	rm -f "$sha"
+	quiet scripts/modules.sh --kernel "$1" C=2 || return
+	if [[ -f $MODTREE/kernel/kvp_vmbus.ko ]]; then
+		(cd "$MODTREE/kernel" && sha256sum kvp_vmbus.ko) >"$sha"
+	fi
+)
+
+# test_build K: the modules the VM loads for kernel K (KVP_DEBUG=y).
+test_build() (
+	use_kernel "$1"
+	local sha=$BUILD/kvp_vmbus-release-$1.sha256
+	quiet scripts/modules.sh --kernel "$1" KVP_DEBUG=y || return
+	[[ -f $sha ]] || return 0
+	if ! (cd "$MODTREE/kernel" && sha256sum --check --quiet "$sha"); then
+		echo "kvp_vmbus.ko of the test build differs from the release build's ($sha)"
+		return 1
+	fi
+)
+
+# vm_check K: boots kernel K's initramfs in check mode and counts its cases.
+vm_check() {
+	local k=$1 log=$BUILD/vm-check-$1.log t0 rc=0 secs
+	echo
+	echo "== vm-$k: scripts/vm-run.sh --kernel $k check =="
+	t0=$(now)
+	scripts/vm-run.sh --kernel "$k" check || rc=$?
+	secs=$(elapsed "$t0")
+	if ((rc == 2)); then
+		# Kernel trouble, timeout, or no end marker: one failure on top
+		# of the cases (or in place of them if the runner never finished).
+		if counts "vm-$k" "$log" 0 "$secs"; then
+			failed=$((failed + 1))
+			record "vm-boot-$k" FAIL "$secs" "see the '# vm-run:' lines in $log"
+		fi
+	else
+		counts "vm-$k" "$log" "$rc" "$secs" || true
+	fi
+}
+
 T0=$(now)
+
+if ! (check_kernels); then
+	failed=$((failed + 1))
+	record KERNELS FAIL 0 "KERNELS=$KERNELS"
+	exit 1
+fi
 
 # Without dependencies and the kernel nothing else can run.
 step deps scripts/deps.sh || exit 1
@@ -123,15 +185,14 @@ step fetch scripts/fetch.sh || exit 1
 load_env
 
 # After a failed build the old .ko files and programs may still be there:
-# keep them out of the VM rather than test stale code.
-# sparse builds the release modules (W=1, no warnings); the modules step
-# then builds the test build the VM loads (KVP_DEBUG=y: the same code plus
-# the hooks the VM tests use to force rare paths, such as failed
-# allocations).
-step sparse quiet make sparse KERNELDIR="$KERNELDIR" || true
-step modules quiet make -j"$JOBS" modules KERNELDIR="$KERNELDIR" KVP_DEBUG=y || export KVP_VM_NO_MODULES=1
-# Only built, never loaded: the VM runs 6.1.
-step modules-6.12 quiet scripts/modules-6.12.sh || true
+# keep them out of the VM rather than test stale code.  The release build
+# comes first; the test build then adds the hooks the VM tests use to force
+# rare paths, such as failed allocations, by rebuilding request.o and kvp.ko.
+declare -A no_modules=()
+for k in $KERNELS; do
+	step "sparse-$k" release_build "$k" || true
+	step "modules-$k" test_build "$k" || no_modules[$k]=1
+done
 step style scripts/style.sh || true
 step tools make -j"$JOBS" tools || export KVP_VM_NO_TOOLS=1
 step selftests make -j"$JOBS" -k -C selftests KSFT_DIR="$KSFT_DIR" || true
@@ -146,27 +207,15 @@ counts native "$BUILD/native.log" "$rc" "$(elapsed "$t0")" || true
 
 step fuzz make -C selftests/fuzz --no-print-directory check || true
 
-if step initramfs scripts/initramfs.sh; then
-	echo
-	echo "== vm: scripts/vm-run.sh check =="
-	t0=$(now)
-	rc=0
-	scripts/vm-run.sh check || rc=$?
-	secs=$(elapsed "$t0")
-	if ((rc == 2)); then
-		# Kernel trouble, timeout, or no end marker: one failure on top
-		# of the cases (or in place of them if the runner never finished).
-		if counts vm "$BUILD/vm-check.log" 0 "$secs"; then
-			failed=$((failed + 1))
-			record vm-boot FAIL "$secs" "see the '# vm-run:' lines in $BUILD/vm-check.log"
-		fi
+for k in $KERNELS; do
+	if step "initramfs-$k" env KVP_VM_NO_MODULES="${no_modules[$k]:-0}" \
+		scripts/initramfs.sh --kernel "$k"; then
+		vm_check "$k"
 	else
-		counts vm "$BUILD/vm-check.log" "$rc" "$secs" || true
+		failed=$((failed + 1))
+		record "vm-$k" FAIL 0 "not run: no initramfs"
 	fi
-else
-	failed=$((failed + 1))
-	record vm FAIL 0 "not run: no initramfs"
-fi
+done
 
 record total "" "$(elapsed "$T0")"
 ((failed == 0))

@@ -10,17 +10,18 @@
 #                       (depmod'ed), and the headers + kbuild, fixed up so
 #                       that usr/src/linux-headers-$KVERSION works as KERNELDIR
 #                       from here, without installing anything
-#   $BUILD/linux-6.12/  the headers + kbuild of bookworm-security's 6.12 kernel
-#                       (no image: the VM boots 6.1), fixed up the same way:
+#   $BUILD/linux-6.12/  the same for bookworm-security's 6.12 kernel: image,
+#                       depmod'ed modules, headers + kbuild fixed up so that
 #                       usr/src/linux-headers-$KVERSION_612 is KERNELDIR_612.
-#                       Only for building the modules against 6.12 too
-#                       (scripts/modules-6.12.sh); if it cannot be had, that is
-#                       a warning here, KERNELDIR_612 is empty and
-#                       $BUILD/fetch-6.12.log says why
+#                       If it cannot be had, that is a warning here (the 6.1
+#                       kernel and the rest of the tests still work), the
+#                       *_612 variables are empty and $BUILD/fetch-6.12.log
+#                       says why
 #   $BUILD/ksft/        kselftest.h, kselftest_harness.h, checkpatch.pl and its
 #                       data files, from linux-source-6.1
-#   $BUILD/env.sh       exports KERNELDIR KVERSION KIMAGE KMODDIR KSFT_DIR
-#                       KERNELDIR_612 KVERSION_612
+#   $BUILD/env.sh       exports KERNELDIR KVERSION KIMAGE KMODDIR (6.1),
+#                       the same four with _612 appended (6.12), KSFT_DIR;
+#                       use_kernel in scripts/common.sh picks one kernel's
 #
 # Prints the same variables on stdout as shell assignments, so that
 # `eval "$(scripts/fetch.sh)"` works too.  Messages go to stderr.
@@ -229,17 +230,18 @@ fetch_kernel() {
 	msg "kernel $KVERSION ready in $(elapsed "$t0") s"
 }
 
-# --- Debian's 6.12 kernel headers (bookworm-security), for a second build ---
+# --- Debian's 6.12 kernel (bookworm-security), the second test kernel ---
 #
-# Only the headers, their -common package and linux-kbuild-ABI: the headers
-# package depends on the image, so it is never installed, only extracted.
-# The modules are only built against 6.12 (scripts/modules-6.12.sh), never
-# loaded, so everything here is a warning, not an error: a machine that cannot
-# have 6.12 still gets the 6.1 kernel and the rest of the tests.
+# The image, the headers, their -common package and linux-kbuild-ABI, only
+# extracted: the headers package depends on the image, so installing it would
+# install the image on this machine.  Everything here is a warning, not an
+# error: a machine that cannot have 6.12 still gets the 6.1 kernel and the
+# rest of the tests (check.sh then fails the 6.12 steps).
 
 KROOT_612=$BUILD/linux-6.12
 LOG_612=$BUILD/fetch-6.12.log
 abi612='' pkgver612='' kbuild612=''
+KERNELDIR_612='' KVERSION_612='' KIMAGE_612='' KMODDIR_612=''
 
 # The current 6.12 ABI ("6.12.NNN+debNN"), its package version and the name of
 # its linux-kbuild package, from the linux-headers-6.12-amd64 meta-package;
@@ -271,13 +273,14 @@ current_abi_612() {
 # Runs in a subshell: a `die` in here only fails the 6.12 part.
 fetch_kernel_612() {
 	local stamp=$KROOT_612/.kvp-fetched
-	if [[ -r $stamp && "$(cat "$stamp")" == "$abi612 $pkgver612" && -f $KERNELDIR_612/Makefile ]]; then
+	if [[ -r $stamp && "$(cat "$stamp")" == "$abi612 $pkgver612" &&
+		-f $KERNELDIR_612/Makefile && -f $KIMAGE_612 ]]; then
 		fix_makefile "$KROOT_612" "$KERNELDIR_612" "$abi612"
 		return
 	fi
 	local t0 debs=() p
 	t0=$(now)
-	msg "fetching Debian's 6.12 kernel headers $KVERSION_612 ($pkgver612)"
+	msg "fetching Debian kernel $KVERSION_612 ($pkgver612)"
 	# Debian's 6.12 headers ship a vmlinux (for module BTF), so Kbuild runs
 	# pahole on every module: linux-kbuild-6.12 depends on it.
 	command -v pahole >/dev/null || "$REPO/scripts/deps.sh" pahole ||
@@ -285,7 +288,8 @@ fetch_kernel_612() {
 	command -v pahole >/dev/null || die "pahole is missing"
 	command -v gcc-12 >/dev/null || die "gcc-12 is missing: run scripts/deps.sh"
 	find "$DEBS" -name 'linux-*-6.12.*.deb' ! -name "*_${pkgver612//:/%3a}_*" -delete
-	for p in "linux-headers-$KVERSION_612" "linux-headers-$abi612-common" "$kbuild612"; do
+	for p in "linux-image-$KVERSION_612" "linux-headers-$KVERSION_612" \
+		"linux-headers-$abi612-common" "$kbuild612"; do
 		debs+=("$(download "$p" "$pkgver612")")
 	done
 	rm -rf "$KROOT_612"
@@ -295,15 +299,24 @@ fetch_kernel_612() {
 	done
 	relink_inside "$KROOT_612"
 	fix_makefile "$KROOT_612" "$KERNELDIR_612" "$abi612"
+	[[ -f $KIMAGE_612 ]] || die "no kernel image at $KIMAGE_612"
+	depmod -b "$KROOT_612" "$KVERSION_612"
 	verify_headers "$KERNELDIR_612" "$KVERSION_612"
 	echo "$abi612 $pkgver612" >"$stamp"
-	msg "6.12 headers $KVERSION_612 ready in $(elapsed "$t0") s"
+	msg "kernel $KVERSION_612 ready in $(elapsed "$t0") s"
 }
 
-# Sets KERNELDIR_612 and KVERSION_612, or leaves them empty with a warning
-# (the reason is in $LOG_612).
+# set_612 ABI: the 6.12 paths for that ABI.
+set_612() {
+	KVERSION_612=$1-amd64
+	KERNELDIR_612=$KROOT_612/usr/src/linux-headers-$KVERSION_612
+	KIMAGE_612=$KROOT_612/boot/vmlinuz-$KVERSION_612
+	KMODDIR_612=$KROOT_612/lib/modules/$KVERSION_612
+}
+
+# Sets KERNELDIR_612, KVERSION_612, KIMAGE_612 and KMODDIR_612, or leaves
+# them empty with a warning (the reason is in $LOG_612).
 fetch_612() {
-	KERNELDIR_612='' KVERSION_612=''
 	local try
 	for try in 1 2; do
 		if ! current_abi_612; then
@@ -317,15 +330,14 @@ fetch_612() {
 				warn "apt-cache knows no 6.12 kernel; using the cached $abi612"
 			else
 				echo "fetch.sh: apt-cache knows no linux-headers-6.12-amd64 (nor any linux-headers-6.12.*-amd64): is bookworm-security in the apt sources?" >"$LOG_612"
-				warn "no 6.12 kernel headers in the package lists (bookworm-security): the 6.12 build cannot run"
+				warn "no 6.12 kernel in the package lists (bookworm-security): nothing can build for or boot 6.12"
 				return 0
 			fi
 		fi
-		KVERSION_612=$abi612-amd64
-		KERNELDIR_612=$KROOT_612/usr/src/linux-headers-$KVERSION_612
+		set_612 "$abi612"
 		# A subshell, so that a `die` only ends this part; outside any
 		# condition, so that set -e holds in it.  Its messages go to the
-		# log too, for scripts/modules-6.12.sh to show.
+		# log too, for scripts/modules.sh to show.
 		local rc
 		set +e
 		(
@@ -350,16 +362,15 @@ fetch_612() {
 	# Offline with a newer ABI listed, say: an older fetch still builds.
 	if [[ -r $KROOT_612/.kvp-fetched ]]; then
 		read -r abi612 pkgver612 <"$KROOT_612/.kvp-fetched"
-		KVERSION_612=$abi612-amd64
-		KERNELDIR_612=$KROOT_612/usr/src/linux-headers-$KVERSION_612
-		if [[ -f $KERNELDIR_612/Makefile ]] &&
+		set_612 "$abi612"
+		if [[ -f $KERNELDIR_612/Makefile && -f $KIMAGE_612 ]] &&
 			(fix_makefile "$KROOT_612" "$KERNELDIR_612" "$abi612"); then
-			warn "could not fetch the current 6.12 headers; using the cached $abi612"
+			warn "could not fetch the current 6.12 kernel; using the cached $abi612"
 			return 0
 		fi
 	fi
-	warn "could not fetch Debian's 6.12 kernel headers ($LOG_612 says why): the 6.12 build cannot run"
-	KERNELDIR_612='' KVERSION_612=''
+	warn "could not fetch Debian's 6.12 kernel ($LOG_612 says why): nothing can build for or boot 6.12"
+	KERNELDIR_612='' KVERSION_612='' KIMAGE_612='' KMODDIR_612=''
 }
 
 KSFT_FILES=(
@@ -433,6 +444,8 @@ export KMODDIR=$KMODDIR
 export KSFT_DIR=$KSFT
 export KERNELDIR_612=$KERNELDIR_612
 export KVERSION_612=$KVERSION_612
+export KIMAGE_612=$KIMAGE_612
+export KMODDIR_612=$KMODDIR_612
 EOF
 mv "$BUILD/env.sh.tmp" "$BUILD/env.sh"
 
@@ -444,4 +457,6 @@ KMODDIR='$KMODDIR'
 KSFT_DIR='$KSFT'
 KERNELDIR_612='$KERNELDIR_612'
 KVERSION_612='$KVERSION_612'
+KIMAGE_612='$KIMAGE_612'
+KMODDIR_612='$KMODDIR_612'
 EOF

@@ -1,30 +1,47 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Packs $BUILD/initramfs.cpio.gz, the whole root file system of the test VM:
+# Packs $BUILD/initramfs-$KSERIES.cpio.gz, the whole root file system of the
+# test VM for one test kernel (6.1 or 6.12, see use_kernel in common.sh):
 #
 #   /init                       scripts/vm-init.sh
 #   /bin/busybox + applets      busybox-static; /bin/sh is busybox ash
 #   /bin/bash                   with its libraries, for tests that want bash
 #   /lib/modules/$KVERSION/     vsock, vmw_vsock_virtio_transport_common,
 #                               vsock_loopback (+ KVP_VM_MODULES) from the
-#                               Debian image, and everything they and our
-#                               modules depend on; extra/ holds every .ko
-#                               built under kernel/ (kvp.ko, kvp_vsock.ko,
-#                               ...); depmod'ed, so `modprobe kvp_vsock` works
+#                               Debian image (decompressed: 6.12 ships .ko.xz),
+#                               and everything they and our modules depend on,
+#                               except hv_vmbus and hv_utils (see below);
+#                               extra/ holds the .ko files built for this
+#                               kernel (scripts/modules.sh): kernel/*.ko
+#                               (kvp.ko, kvp_vsock.ko, ...) and, when built,
+#                               the VMBus stand-in's selftests/vmbus/*.ko;
+#                               depmod'ed, so `modprobe kvp_vsock` works
 #   /usr/sbin/kvpd /usr/bin/kvpctl /usr/sbin/kvp-hostd   our tools
 #   /usr/sbin/hv_kvp_daemon     the stock daemon, with /usr/libexec/hypervkvpd
 #   /selftests/vm/              selftests/vm/ (run.sh, test-*.sh, demo.sh, ...)
 #   /selftests/out/vm/          selftests/out/vm/ (static test binaries)
+#   /etc/kvp-kversion           $KVERSION
+#   /etc/kvp-kseries            $KSERIES (6.1 or 6.12)
+#   /selftests/kvp_vmbus.sha256 when check.sh recorded it: the sha256 of the
+#                               release build's kvp_vmbus.ko for this kernel,
+#                               in sha256sum's format ("HEX  kvp_vmbus.ko"),
+#                               so that a test can prove the loaded file is it
+#
+# hv_vmbus.ko and hv_utils.ko never go in: they cannot load without Hyper-V,
+# and with hv_vmbus.ko absent depmod resolves kvp_vmbus.ko's hv_vmbus symbols
+# to the stand-in, so `modprobe kvp_vmbus` loads the stand-in under it.
 #
 # Dynamically linked programs get their libraries and ld.so copied from this
 # machine (ldd).  Project binaries that are not built yet are skipped with a
 # warning, so the rig works before the tools do.
 #
+# Usage: scripts/initramfs.sh [--kernel 6.1|6.12]     (default 6.1)
+#
 # Environment: KVP_VM_MODULES="mod ..."   more Debian modules to include
 #              KVP_VM_BINS="/path ..."    more programs of this machine to
 #                                         include (same path, with libs)
-#              KVP_VM_NO_MODULES=1        leave out kernel/*.ko, and
+#              KVP_VM_NO_MODULES=1        leave out our .ko files, and
 #              KVP_VM_NO_TOOLS=1          our tools (check.sh sets these
 #                                         when a build failed, so that the
 #                                         VM does not test stale files)
@@ -32,11 +49,14 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
-load_env
+
+use_kernel_option "$@"
+shift "$KERNEL_SHIFT"
+(($# == 0)) || die "usage: $0 [--kernel 6.1|6.12]"
 
 t0=$(now)
-ROOT=$BUILD/initramfs
-OUT=$BUILD/initramfs.cpio.gz
+ROOT=$BUILD/initramfs-$KSERIES
+OUT=$BUILD/initramfs-$KSERIES.cpio.gz
 KMODROOT=${KMODDIR%/lib/modules/*} # the extracted image, for modprobe -d
 
 rm -rf "$ROOT"
@@ -117,56 +137,60 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[[ -f $KMODDIR/$f ]] && cp "$KMODDIR/$f" "$MODDEST/"
 done
 
-# Our modules: every .ko built under kernel/.
+# Our modules: those the last build for this kernel built.
 ours=()
-while IFS= read -r -d '' ko; do
-	cp "$ko" "$MODDEST/extra/"
-	ours+=("$(basename "$ko" .ko)")
-done < <(if [[ ${KVP_VM_NO_MODULES:-0} != 1 ]]; then
-	find "$REPO/kernel" -name '*.ko' -print0 | sort -z
-fi)
 if [[ ${KVP_VM_NO_MODULES:-0} == 1 ]]; then
-	warn "kernel/*.ko left out (KVP_VM_NO_MODULES=1)"
-elif ((${#ours[@]} == 0)); then
-	warn "no kernel/*.ko built: the initramfs has none of our modules"
-fi
-
-# --- the VMBus stand-in of the tests (selftests/vmbus) ---------------------
-# It takes hv_vmbus.ko's place: its .ko files (built by `make -C
-# selftests/vmbus`) go to extra/ with ours, and hv_vmbus and hv_utils, whose
-# symbols and device it provides, stay out of the tree (hv_vmbus does not
-# load without Hyper-V), so that depmod resolves the hv_vmbus symbols of
-# kvp_vmbus.ko and hvutils_standin.ko to vmbus_standin.ko.
-standin_replaces=(hv_vmbus hv_utils)
-if [[ ${KVP_VM_NO_MODULES:-0} != 1 ]]; then
-	while IFS= read -r -d '' ko; do
+	warn "our .ko files left out (KVP_VM_NO_MODULES=1)"
+else
+	while IFS= read -r ko; do
+		if [[ ! -f $ko ]]; then
+			warn "$ko is in Kbuild's modules.order but not built: left out"
+			continue
+		fi
 		cp "$ko" "$MODDEST/extra/"
 		ours+=("$(basename "$ko" .ko)")
-	done < <(find "$REPO/selftests/vmbus" -name '*.ko' -print0 | sort -z)
+	done < <(built_modules)
+	((${#ours[@]} > 0)) ||
+		warn "no modules built for $KSERIES (scripts/modules.sh --kernel $KSERIES): the initramfs has none of ours"
 fi
-# --- end of the VMBus stand-in ---------------------------------------------
+# The release build's kvp_vmbus.ko sha256 as check.sh recorded it, unless
+# kvp_vmbus.ko was built again after that (by hand): then it is no record of
+# this file.
+SHA=$BUILD/kvp_vmbus-release-$KSERIES.sha256
+if [[ -r $SHA && $SHA -nt $MODTREE/kernel/kvp_vmbus.ko ]]; then
+	cp "$SHA" "$ROOT/selftests/kvp_vmbus.sha256"
+elif [[ -r $SHA ]]; then
+	warn "kvp_vmbus.ko was rebuilt after check.sh recorded its release sha256: /selftests/kvp_vmbus.sha256 left out"
+fi
 
 # Debian modules to include: the vsock loopback chain, extras, and whatever
-# our modules depend on that is not one of ours (nor replaced by the
-# stand-in).
+# our modules depend on that is not one of ours, except what the stand-in
+# replaces.
+LEFT_OUT=" hv_vmbus hv_utils "
 want=(vsock vmw_vsock_virtio_transport_common vsock_loopback)
 # shellcheck disable=SC2206 # word splitting wanted
 want+=(${KVP_VM_MODULES:-})
 for m in "${ours[@]}"; do
 	deps=$(modinfo -F depends "$MODDEST/extra/$m.ko" 2>/dev/null || true)
 	for d in ${deps//,/ }; do
-		[[ " ${ours[*]} ${standin_replaces[*]} " == *" $d "* ]] ||
-			want+=("$d")
+		[[ " ${ours[*]} " == *" $d "* ]] || want+=("$d")
 	done
 done
 for m in "${want[@]}"; do
+	[[ $LEFT_OUT == *" $m "* ]] && continue
 	paths=$(modprobe -d "$KMODROOT" -S "$KVERSION" --show-depends "$m" 2>&1) ||
 		die "module $m: $paths"
 	while read -r cmd path _; do
 		[[ $cmd == insmod ]] || continue # builtin
 		rel=${path#"$KMODDIR"/}
+		name=${rel##*/}
+		[[ $LEFT_OUT == *" ${name%%.ko*} "* ]] && continue
 		mkdir -p "$MODDEST/$(dirname "$rel")"
-		cp "$path" "$MODDEST/$rel"
+		# busybox modprobe loads plain .ko files only.
+		case $rel in
+		*.ko.xz) xz -dc "$path" >"$MODDEST/${rel%.xz}" ;;
+		*) cp "$path" "$MODDEST/$rel" ;;
+		esac
 	done <<<"$paths"
 done
 depmod -b "$ROOT" "$KVERSION"
@@ -187,6 +211,7 @@ fi
 # --- init and device nodes ------------------------------------------------
 install -m 0755 "$REPO/scripts/vm-init.sh" "$ROOT/init"
 echo "$KVERSION" >"$ROOT/etc/kvp-kversion"
+echo "$KSERIES" >"$ROOT/etc/kvp-kseries"
 # The kernel opens /dev/console for init before anything is mounted; without
 # the node init starts with no stdio.  vm-init.sh reopens it after mounting
 # devtmpfs anyway, so a non-root packer only loses early messages.

@@ -7,9 +7,10 @@
 # Sets up a minimal system, reads kvp_vm.mode= from the kernel command line
 # and runs what it names:
 #
-#   check   /selftests/vm/run.sh     the test suite (TAP on the console);
-#           kvp_vm.tests=NAME[,NAME...] runs only those (test-NN-x.sh or
-#           x_test), e.g. KVP_VM_APPEND=kvp_vm.tests=channel_test
+#   check   /selftests/vm/run.sh     the test suite (TAP on the console,
+#           summary line "# vm-6.1: ..." with the kernel's series from
+#           /etc/kvp-kseries); kvp_vm.tests=NAME[,NAME...] runs only those
+#           (test-NN-x.sh or x_test), e.g. KVP_VM_APPEND=kvp_vm.tests=channel_test
 #   demo    /selftests/vm/demo.sh
 #   bench   /selftests/vm/bench.sh
 #   shell   an interactive shell (scripts/vm-run.sh shell)
@@ -72,7 +73,7 @@ EOF
 echo 'hosts: files' >/etc/nsswitch.conf
 printf '127.0.0.1\tlocalhost kvp-vm\n' >/etc/hosts
 
-mode= tests=
+mode='' tests=''
 # shellcheck disable=SC2013 # words, not lines
 for word in $(cat /proc/cmdline); do
 	case $word in
@@ -84,6 +85,9 @@ done
 KVERSION=$(uname -r)
 KVP_VM=1
 export KVERSION KVP_VM
+# On a line of its own: with "quiet", 6.12 prints nothing after SeaBIOS's
+# "Booting from ROM..", which has no newline.
+echo
 echo "=== kvp-vm: start mode=${mode:-none} kernel=$KVERSION cpus=$(nproc) ==="
 
 run() {
@@ -106,7 +110,7 @@ check)
 			[ -e "$f" ] && set -- "$@" "$f"
 		done
 	done
-	run /selftests/vm/run.sh "$@"
+	run /selftests/vm/run.sh -l "vm-$(cat /etc/kvp-kseries)" "$@"
 	;;
 demo) run /selftests/vm/demo.sh ;;
 bench) run /selftests/vm/bench.sh ;;

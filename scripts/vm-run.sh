@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boots the test VM: Debian's 6.1 kernel ($KIMAGE from fetch.sh) with
-# $BUILD/initramfs.cpio.gz (initramfs.sh) under QEMU with software emulation
-# (TCG: this machine's KVM cannot run it), kernel command line
-# kvp_vm.mode=MODE, which scripts/vm-init.sh turns into what the VM runs.
+# Boots the test VM: one of Debian's test kernels (6.1 by default, or 6.12;
+# $KIMAGE from fetch.sh) with its $BUILD/initramfs-KERNEL.cpio.gz
+# (initramfs.sh --kernel KERNEL) under QEMU with software emulation (TCG:
+# this machine's KVM cannot run it), kernel command line kvp_vm.mode=MODE,
+# which scripts/vm-init.sh turns into what the VM runs.
 #
-# Usage: scripts/vm-run.sh check|demo|bench|shell
+# Usage: scripts/vm-run.sh [--kernel 6.1|6.12] check|demo|bench|shell
 #
 # The serial console goes to stdout and, without CRs and terminal escapes, to
-# $BUILD/vm-MODE.log.  Exit status:
+# $BUILD/vm-MODE-KERNEL.log (vm-check-6.1.log, ...).  Exit status:
 #   0  the VM ran MODE to the end and it succeeded
 #   1  the VM ran MODE to the end and it failed (status != 0 in the marker)
 #   2  the VM itself went wrong: QEMU failed, timeout, no end marker (panic,
@@ -24,17 +25,18 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
+use_kernel_option "$@"
+shift "$KERNEL_SHIFT"
 MODE=${1:-}
 case $MODE in
 check | demo | bench | shell) ;;
-*) die "usage: $0 check|demo|bench|shell" ;;
+*) die "usage: $0 [--kernel 6.1|6.12] check|demo|bench|shell" ;;
 esac
 
-load_env
-INITRD=$BUILD/initramfs.cpio.gz
-LOG=$BUILD/vm-$MODE.log
+INITRD=$BUILD/initramfs-$KSERIES.cpio.gz
+LOG=$BUILD/vm-$MODE-$KSERIES.log
 [[ -f $KIMAGE ]] || die "no kernel image $KIMAGE: run scripts/fetch.sh"
-[[ -f $INITRD ]] || die "no $INITRD: run scripts/initramfs.sh"
+[[ -f $INITRD ]] || die "no $INITRD: run scripts/initramfs.sh --kernel $KSERIES"
 QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 missing: run scripts/deps.sh"
 
 qemu=(
@@ -96,5 +98,5 @@ else
 	fi
 fi
 
-echo "# vm-run: mode $MODE, $secs s, verdict $verdict ($(case $verdict in 0) echo ok ;; 1) echo "failed" ;; *) echo "VM trouble" ;; esac))"
+echo "# vm-run: $KSERIES, mode $MODE, $secs s, verdict $verdict ($(case $verdict in 0) echo ok ;; 1) echo "failed" ;; *) echo "VM trouble" ;; esac))"
 exit "$verdict"

@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Smoke test of the VM's module set-up: the Debian vsock loopback chain loads
-# through modprobe, and, when built, kvp.ko and kvp_vsock.ko load, bind to
-# vsock loopback (host_cid=1, where nobody listens: kvp_vsock keeps
-# retrying) and unload again, leaving no BUG or WARNING in the kernel log.
+# Smoke test of the VM's module set-up: our modules were built for the
+# kernel that runs (the initramfs is per kernel), hv_vmbus.ko and hv_utils.ko
+# are not in the module tree (the VMBus stand-in takes their place), the
+# Debian vsock loopback chain loads through modprobe, and, when built, kvp.ko
+# and kvp_vsock.ko load, bind to vsock loopback (host_cid=1, where nobody
+# listens: kvp_vsock keeps retrying) and unload again, leaving no BUG or
+# WARNING in the kernel log.
 
 fail() {
 	echo "FAIL: $*"
@@ -14,11 +17,23 @@ fail() {
 # Only the kernel log written from here on counts.
 before=$(dmesg | wc -l)
 
+modules=/lib/modules/$(uname -r)
+for ko in "$modules"/extra/*.ko; do
+	[ -f "$ko" ] || continue
+	vermagic=$(modinfo -F vermagic "$ko")
+	case $vermagic in
+	"$(uname -r) "*) ;;
+	*) fail "${ko##*/} was built for '$vermagic', not $(uname -r)" ;;
+	esac
+done
+replaced=$(find "$modules" -name 'hv_vmbus.ko*' -o -name 'hv_utils.ko*')
+[ -z "$replaced" ] || fail "in the module tree, where the stand-in belongs: $replaced"
+
 modprobe vsock_loopback || fail "modprobe vsock_loopback"
 grep -q '^vsock_loopback ' /proc/modules || fail "vsock_loopback not in /proc/modules"
 echo "vsock loopback chain loaded"
 
-extra=/lib/modules/$(uname -r)/extra
+extra=$modules/extra
 if [ -f "$extra/kvp.ko" ]; then
 	modprobe kvp || fail "modprobe kvp"
 	echo "kvp loaded"
