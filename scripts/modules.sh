@@ -30,7 +30,8 @@ shift "$KERNEL_SHIFT"
 SOURCE_DIRS=(Kbuild kernel selftests/vmbus)
 find_sources() {
 	find "$@" -type f \( -name '*.c' -o -name '*.h' -o -name '*.S' -o \
-		-name Kbuild -o -name Makefile \) ! -name '*.mod.c' -printf '%P\n'
+		-name '*.sh' -o -name Kbuild -o -name Makefile \) \
+		! -name '*.mod.c' -printf '%P\n'
 }
 sources() {
 	local d
