@@ -6,7 +6,8 @@
 # fetch.sh, not kept in the tree).  Exit status 1 on any error, warning or
 # check.
 #
-# Usage: scripts/style.sh [FILE...]   (default: kernel/*.[ch] kernel/uapi/*.h)
+# Usage: scripts/style.sh [FILE...]   (default: kernel/*.[ch] kernel/uapi/*.h
+#        and the VMBus stand-in's selftests/vmbus/**/*.[ch])
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -21,7 +22,8 @@ CHECKPATCH=$KSFT_DIR/checkpatch.pl
 if (($# == 0)); then
 	shopt -s nullglob
 	files=()
-	for f in kernel/*.c kernel/*.h kernel/uapi/*.h; do
+	for f in kernel/*.c kernel/*.h kernel/uapi/*.h selftests/vmbus/*.[ch] \
+		selftests/vmbus/*/*.[ch]; do
 		[[ $f == *.mod.c ]] || files+=("$f") # Kbuild's generated files
 	done
 	shopt -u nullglob
