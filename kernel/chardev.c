@@ -23,6 +23,7 @@
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/namei.h>
 #include <linux/poll.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
@@ -295,6 +296,21 @@ static DEFINE_MUTEX(kvp_chardev_node_lock);
 static u32 kvp_chardev_node_state = KVP_CHARDEV_OFF;
 
 /*
+ * Whether another driver (hv_utils) has the name.  Asked first because
+ * misc_register() of a taken name fails only deep in sysfs, which logs a
+ * stack trace; misc_register() stays the judge where sysfs is elsewhere.
+ */
+static bool kvp_chardev_name_taken(void)
+{
+	struct path path;
+
+	if (kern_path("/sys/class/misc/vmbus!hv_kvp", 0, &path))
+		return false;
+	path_put(&path);
+	return true;
+}
+
+/*
  * Makes the node follow the transport: there while one is bound.  When the
  * name is taken (hv_utils has its own /dev/vmbus/hv_kvp) kvp goes on
  * without it: netlink works, and `kvpctl status` says so.
@@ -309,12 +325,13 @@ void kvp_chardev_transport_changed(void)
 	if (bound && kvp_chardev_node_state != KVP_CHARDEV_READY) {
 		/* A fresh minor each time: not every kernel resets it. */
 		kvp_chardev_misc.minor = MISC_DYNAMIC_MINOR;
-		err = misc_register(&kvp_chardev_misc);
+		err = kvp_chardev_name_taken() ? -EEXIST :
+		      misc_register(&kvp_chardev_misc);
 		if (!err) {
 			kvp_chardev_node_state = KVP_CHARDEV_READY;
 		} else if (err == -EEXIST) {
 			if (kvp_chardev_node_state != KVP_CHARDEV_BUSY)
-				pr_warn("/dev/vmbus/hv_kvp belongs to another driver (hv_utils?); the stock daemon can use kvp only after `kvpctl vmbus claim`\n");
+				pr_warn("/dev/vmbus/hv_kvp belongs to another driver (hv_utils?): the stock daemon cannot use kvp; kvpd can\n");
 			kvp_chardev_node_state = KVP_CHARDEV_BUSY;
 		} else {
 			pr_warn("cannot create /dev/vmbus/hv_kvp: %d\n", err);

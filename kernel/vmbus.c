@@ -21,6 +21,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/device.h>
 #include <linux/hyperv.h>
 #include <linux/module.h>
 #include <linux/ratelimit.h>
@@ -150,6 +151,30 @@ static void kvp_vmbus_retry(struct work_struct *work)
 	spin_unlock_bh(&kv->lock);
 }
 
+static struct hv_driver kvp_vmbus_driver;
+
+/*
+ * Whether the device is ours to take.  Only devices of our table's classes:
+ * driver_override can send any device here (with a null id).  hv_utils
+ * binds the same class on distribution kernels: while it is registered,
+ * kvp_vmbus takes the device only when it is claimed for it
+ * (driver_override: `kvpctl vmbus claim`, the udev rule), so that which
+ * driver serves KVP never depends on which module loaded first.
+ */
+static bool kvp_vmbus_ours(struct hv_device *dev,
+			   const struct hv_vmbus_device_id *dev_id)
+{
+	if (!guid_equal(&dev->dev_type, &dev_id->guid))
+		return false;
+	if (kvp_hv_overridden_for(dev, &kvp_vmbus_driver))
+		return true;
+	if (driver_find("hv_utils", dev->device.bus)) {
+		dev_info(&dev->device, "left to hv_utils: `kvpctl vmbus claim` hands it to kvp\n");
+		return false;
+	}
+	return true;
+}
+
 static int kvp_vmbus_probe(struct hv_device *dev,
 			   const struct hv_vmbus_device_id *dev_id)
 {
@@ -161,6 +186,8 @@ static int kvp_vmbus_probe(struct hv_device *dev,
 		dev_info(&dev->device, "isolated VM: KVP is not used\n");
 		return -ENODEV;
 	}
+	if (!kvp_vmbus_ours(dev, dev_id))
+		return -ENODEV;
 	kv = kzalloc(sizeof(*kv), GFP_KERNEL);
 	if (!kv)
 		return -ENOMEM;

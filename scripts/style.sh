@@ -35,11 +35,8 @@ bad=0
 for f in "$@"; do
 	# --no-tree: no kernel tree around; -f: a file, not a patch.  Any
 	# output is a finding (ERROR, WARNING or CHECK).
-	# compat.h is where kernel versions are told apart, and only there.
-	ignore=()
-	[[ $f == kernel/compat.h ]] && ignore=(--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON)
 	out=$("$CHECKPATCH" --strict --no-tree --no-summary --terse --show-types \
-		--color=never "${ignore[@]}" -f "$f" 2>&1) || bad=1
+		--color=never -f "$f" 2>&1) || bad=1
 	if [[ -n $out ]]; then
 		printf '%s\n' "$out"
 		bad=1

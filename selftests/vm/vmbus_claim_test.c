@@ -27,26 +27,13 @@
 
 #include "kselftest_harness.h"
 
-#if __has_include("vmbushost.h")
 #include "vmbushost.h"
-#define HAVE_VMBUSHOST 1
 
-/*
- * All this test needs of the stand-in's host end: the KVP device offered,
- * for as long as the returned descriptor stays open (as channel_test.c).
- */
+/* The KVP device offered, for as long as the descriptor stays open. */
 static int claim_offer_kvp(void)
 {
 	return vmbushost_offer(VMBUSHOST_KVP_CLASS, VMBUSHOST_KVP_INSTANCE);
 }
-#else
-#define HAVE_VMBUSHOST 0
-
-static int claim_offer_kvp(void)
-{
-	return -ENOENT;
-}
-#endif
 
 #define KVP_CLASS	"{a9a0f4e7-5a45-4d96-b827-8a841e8c03e6}"
 #define DEVICES		"/sys/bus/vmbus/devices"
@@ -412,6 +399,74 @@ TEST_F(claim, not_root)
 	EXPECT_STREQ("", self->override);
 }
 
+
+/*
+ * Unclaimed, the device is hv_utils' whichever driver probes first, and
+ * kvp_vmbus' only while hv_utils is not there.  kvp_vmbus registered
+ * first (so the bus offers it each new device first), then hv_utils: a
+ * re-offered device (Data Exchange turned off and on) goes to hv_utils.
+ * A claim survives a re-offer only through driver_override, which the
+ * udev rule sets on every new device.
+ */
+TEST_F(claim, unclaimed_device_left_to_hv_utils)
+{
+	ASSERT_EQ(0, RUN(self->out, "rmmod", "hvutils_standin"));
+	ASSERT_EQ(0, modprobe("kvp_vmbus"));
+	ASSERT_EQ(0, wait_driver(self->dev, "kvp_vmbus"));
+	ASSERT_EQ(0, modprobe("hvutils_standin"));
+	ASSERT_EQ(0, vmbushost_rescind(self->host));
+	ASSERT_EQ(0, vmbushost_reoffer(self->host));
+	ASSERT_EQ(0, wait_driver(self->dev, "hv_utils"));
+	/* Unbound and probed again: the same. */
+	ASSERT_EQ(0, RUN(self->out, "sh", "-c",
+			 "echo " VMBUSHOST_KVP_INSTANCE
+			 " > /sys/bus/vmbus/drivers/hv_utils/unbind && echo "
+			 VMBUSHOST_KVP_INSTANCE " > /sys/bus/vmbus/drivers_probe"));
+	EXPECT_EQ(0, wait_driver(self->dev, "hv_utils"));
+}
+
+/* driver_override can send any device to kvp_vmbus: only KVP's is taken. */
+TEST_F(claim, other_class_refused)
+{
+	static const char other[] = "b6650ff7-33bc-4840-8048-e0676786f393";
+	char bind[128];
+	int fd;
+
+	ASSERT_EQ(0, modprobe("kvp_vmbus"));
+	fd = vmbushost_offer("0e0b6031-5213-4934-818b-38d90ced39db", other);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_override(other, "kvp_vmbus"));
+	snprintf(bind, sizeof(bind),
+		 "echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/bind", other);
+	EXPECT_NE(0, RUN(self->out, "sh", "-c", bind));
+	device_driver(other, self->driver, sizeof(self->driver));
+	EXPECT_STREQ("", self->driver);
+	/* kvp.ko got no transport from it. */
+	ASSERT_EQ(0, RUN(self->out, "kvpctl", "-j", "status"));
+	EXPECT_EQ(NULL, strstr(self->out, "\"transport\":\"vmbus\""))
+		TH_LOG("%s", self->out);
+	close(fd);
+}
+
+/*
+ * hv_utils has /dev/vmbus/hv_kvp and kvp binds another transport: kvp says
+ * the name is taken and serves its netlink daemon all the same.
+ */
+TEST_F(claim, chardev_name_taken)
+{
+	ASSERT_EQ(0, modprobe("kvp_vsock"));
+	ASSERT_EQ(0, RUN(self->out, "kvpctl", "status"));
+	EXPECT_NE(NULL, strstr(self->out, "busy"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, RUN(self->out, "kvpctl", "vmbus", "status"));
+	EXPECT_NE(NULL, strstr(self->out, "hv_kvp:          hv_utils"))
+		TH_LOG("%s", self->out);
+	/* Found out before sysfs could complain (with a stack trace). */
+	EXPECT_NE(0, RUN(self->out, "sh", "-c",
+			 "dmesg | grep 'duplicate filename'"))
+		TH_LOG("%s", self->out);
+}
+
 /* A bus without the KVP device (exit 11), then no bus at all (exit 10). */
 TEST(no_device_no_bus)
 {
@@ -429,13 +484,11 @@ TEST(no_device_no_bus)
 
 int main(int argc, char **argv)
 {
-	int ok;
-
-	if (!HAVE_VMBUSHOST)
-		ksft_exit_skip("the VMBus stand-in's host end (selftests/vm/vmbushost.h) is not in this tree\n");
-	ok = !modprobe("vmbus_standin") && !modprobe("hvutils_standin");
+	/* The rig always builds the stand-in: its absence is a failure. */
+	if (modprobe("vmbus_standin") || modprobe("hvutils_standin")) {
+		printf("the VMBus stand-in's modules cannot be loaded\n");
+		return 1;
+	}
 	unload_all();
-	if (!ok)
-		ksft_exit_skip("the VMBus stand-in's modules (vmbus_standin, hvutils_standin) cannot be loaded\n");
 	return test_harness_run(argc, argv);
 }

@@ -36,7 +36,7 @@ static ssize_t modalias_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(modalias);
 
-#ifdef STANDIN_CORE_DRIVER_OVERRIDE
+#ifdef KVP_HAVE_CORE_DRIVER_OVERRIDE
 /*
  * This kernel's driver core keeps driver_override (its sysfs file too) for
  * the buses that ask for it, vmbus among them; hv_device has none.
@@ -130,7 +130,7 @@ standin_get_id(const struct hv_driver *drv, struct hv_device *hv)
 	return override > 0 ? &standin_override_id : NULL;
 }
 
-#ifdef STANDIN_CONST_MATCH
+#ifdef KVP_HAVE_CONST_MATCH
 static int standin_match(struct device *dev, const struct device_driver *drv)
 #else
 static int standin_match(struct device *dev, struct device_driver *drv)
@@ -159,7 +159,7 @@ static void standin_remove(struct device *dev)
 		drv->remove(device_to_hv_device(dev));
 }
 
-#ifdef STANDIN_CONST_UEVENT
+#ifdef KVP_HAVE_CONST_UEVENT
 static int standin_uevent(const struct device *dev,
 			  struct kobj_uevent_env *env)
 #else
@@ -177,7 +177,7 @@ struct bus_type standin_bus = {
 	.remove = standin_remove,
 	.uevent = standin_uevent,
 	.dev_groups = standin_dev_groups,
-#ifdef STANDIN_CORE_DRIVER_OVERRIDE
+#ifdef KVP_HAVE_CORE_DRIVER_OVERRIDE
 	.driver_override = true,
 #endif
 };

@@ -11,6 +11,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "compat.h"
+
 /* A send ring of one page of data: a host that does not read fills it. */
 #define ECHO_SEND_RING	VMBUS_RING_SIZE(HV_HYP_PAGE_SIZE)
 #define ECHO_RECV_RING	VMBUS_RING_SIZE(4 * HV_HYP_PAGE_SIZE)
@@ -70,21 +72,11 @@ static int echo_probe(struct hv_device *dev,
 			  0, echo_on_channel, echo);
 }
 
-static void echo_teardown(struct hv_device *dev)
+static KVP_HV_REMOVE_RET echo_remove(struct hv_device *dev)
 {
 	vmbus_close(dev->channel);
+	return KVP_HV_REMOVED;
 }
-
-/* hv_driver.remove returns int before 6.3 (see ../features.sh). */
-#ifdef STANDIN_VOID_REMOVE
-#define echo_remove echo_teardown
-#else
-static int echo_remove(struct hv_device *dev)
-{
-	echo_teardown(dev);
-	return 0;
-}
-#endif
 
 /* 3c4a6d8e-0f42-4a4b-9d8f-6a1e5b7c2d90, VMBUSHOST_ECHO_CLASS */
 static const struct hv_vmbus_device_id echo_ids[] = {

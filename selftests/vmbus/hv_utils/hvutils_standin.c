@@ -14,6 +14,8 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 
+#include "compat.h"
+
 /* hv_utils' rings: VMBUS_RING_SIZE(3 * HV_HYP_PAGE_SIZE) each way. */
 #define HVUTILS_RING_SIZE	VMBUS_RING_SIZE(3 * HV_HYP_PAGE_SIZE)
 
@@ -51,22 +53,12 @@ static int hvutils_probe(struct hv_device *dev,
 	return err;
 }
 
-static void hvutils_teardown(struct hv_device *dev)
+static KVP_HV_REMOVE_RET hvutils_remove(struct hv_device *dev)
 {
 	misc_deregister(hv_get_drvdata(dev));
 	vmbus_close(dev->channel);
+	return KVP_HV_REMOVED;
 }
-
-/* hv_driver.remove returns int before 6.3 (see ../features.sh). */
-#ifdef STANDIN_VOID_REMOVE
-#define hvutils_remove hvutils_teardown
-#else
-static int hvutils_remove(struct hv_device *dev)
-{
-	hvutils_teardown(dev);
-	return 0;
-}
-#endif
 
 static const struct hv_vmbus_device_id hvutils_ids[] = {
 	{ HV_KVP_GUID },
