@@ -33,7 +33,17 @@ static inline bool kvp_hv_overridden_for(struct hv_device *dev,
 					 const struct hv_driver *drv)
 {
 #ifdef KVP_HAVE_CORE_DRIVER_OVERRIDE
-	return device_match_driver_override(&dev->device, &drv->driver) > 0;
+	/* device_match_driver_override(), without the guard() sparse cannot
+	 * follow.
+	 */
+	const char *name;
+	bool match;
+
+	spin_lock(&dev->device.driver_override.lock);
+	name = dev->device.driver_override.name;
+	match = name && !strcmp(name, drv->name);
+	spin_unlock(&dev->device.driver_override.lock);
+	return match;
 #else
 	device_lock_assert(&dev->device);
 	return dev->driver_override &&

@@ -447,10 +447,18 @@ TEST_F(echo, send_ring_full_until_the_host_reads)
 {
 	int i;
 
+	/*
+	 * All five wait for the open, so that the driver answers them in one
+	 * go, before the host reads (and makes room): not one by one as they
+	 * come, which would race with the host's reads.
+	 */
+	ASSERT_EQ(0, sysfs_write(ECHO_DRIVER "/unbind", ECHO_INSTANCE));
 	pattern(self->pkt, 1000, 5);
 	for (i = 1; i <= 5; i++)
 		ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, i,
 					   self->pkt, 1000));
+	ASSERT_EQ(0, sysfs_write(ECHO_DRIVER "/bind", ECHO_INSTANCE));
+	usleep(200 * 1000);
 	for (i = 1; i <= 3; i++)
 		EXPECT_TRUE(echoed(self->fd, i, self->pkt, 1000, self->reply));
 	EXPECT_TRUE(silent(self->fd, 200));
