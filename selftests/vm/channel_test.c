@@ -24,28 +24,13 @@
 #include "kselftest_harness.h"
 
 #include "fakehost.h"
+#include "vmtest.h"
 #include "vmbushost.h"
 #include "nl.h"
 #include "pool.h"
 
 #define KVPD "/usr/sbin/kvpd"
 #define POOLS "/run/channel-test-pools"
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void set_param(const char *name, unsigned int value)
-{
-	sh("echo %u > /sys/module/kvp/parameters/%s", value, name);
-}
 
 FIXTURE(channel) {
 	bool vmbus;
@@ -85,7 +70,7 @@ static int vsock_host(struct _test_data_channel *self)
 	self->lfd = fakehost_listen(port);
 	if (self->lfd < 0)
 		return -1;
-	if (sh("modprobe kvp_vsock host_cid=1 port=%u", port))
+	if (vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port))
 		return -1;
 	self->fd = fakehost_accept(self->lfd);
 	return self->fd < 0 ? -1 : 0;
@@ -98,7 +83,7 @@ static int vmbus_host(struct _test_data_channel *self)
 				   VMBUSHOST_KVP_INSTANCE);
 	if (self->fd < 0)
 		return -1;
-	return sh("modprobe kvp_vmbus") ? -1 : 0;
+	return vm_sh("modprobe kvp_vmbus") ? -1 : 0;
 }
 
 FIXTURE_SETUP(channel)
@@ -110,12 +95,12 @@ FIXTURE_SETUP(channel)
 	self->vmbus = is_vmbus(variant);
 	/* The rig always builds the stand-in: its absence is a failure. */
 	if (is_vmbus(variant))
-		ASSERT_EQ(0, sh("modprobe vmbus_standin"));
-	ASSERT_EQ(0, sh("modprobe kvp"));
-	set_param("daemon_wait_ms", 300);
-	set_param("request_timeout_ms", 1000);
+		ASSERT_EQ(0, vm_sh("modprobe vmbus_standin"));
+	ASSERT_EQ(0, vm_sh("modprobe kvp"));
+	vm_set_param("daemon_wait_ms", 300);
+	vm_set_param("request_timeout_ms", 1000);
 	ASSERT_EQ(0, is_vmbus(variant) ? vmbus_host(self) : vsock_host(self));
-	sh("rm -rf " POOLS);
+	vm_sh("rm -rf " POOLS);
 }
 
 FIXTURE_TEARDOWN(channel)
@@ -128,7 +113,7 @@ FIXTURE_TEARDOWN(channel)
 		close(self->fd);
 	if (self->lfd >= 0)
 		close(self->lfd);
-	sh("rmmod %s; rmmod kvp", variant->module);
+	vm_sh("rmmod %s; rmmod kvp", variant->module);
 }
 
 static u32 call(struct _test_data_channel *self, u8 op, u8 pool,
@@ -150,19 +135,6 @@ static pid_t start_kvpd(void)
 	return pid;
 }
 
-static int status(struct kvp_nl_status *st)
-{
-	struct kvp_nl *nl;
-	int err;
-
-	err = kvp_nl_open(&nl);
-	if (err)
-		return err;
-	err = kvp_nl_status(nl, st);
-	kvp_nl_close(nl);
-	return err;
-}
-
 /* Polls the module until kvpd (or anyone) is registered, or 5 s pass. */
 static bool daemon_registered(void)
 {
@@ -170,7 +142,7 @@ static bool daemon_registered(void)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		if (!status(&st) && st.daemon_pid)
+		if (!vm_status(&st) && st.daemon_pid)
 			return true;
 		usleep(50000);
 	}
@@ -185,7 +157,7 @@ TEST_F(channel, negotiation_answered_without_daemon)
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	EXPECT_EQ(KVP_VERSION(3, 0), fw);
 	EXPECT_EQ(KVP_VERSION(4, 0), msgv);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
 	EXPECT_STREQ(variant->transport, st.transport);
 	EXPECT_EQ(KVP_VERSION(3, 0), st.fw_version);
@@ -201,7 +173,7 @@ TEST_F(channel, request_without_daemon_fails_after_wait)
 
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	EXPECT_EQ(KVP_E_FAIL, call(self, KVP_OP_SET, 0, "k", "v", 0, NULL));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
 	EXPECT_EQ(0, st.pending);
 }
@@ -213,7 +185,7 @@ TEST_F(channel, request_waits_for_a_late_daemon)
 	u32 fw, msgv;
 	size_t len;
 
-	set_param("daemon_wait_ms", 8000);
+	vm_set_param("daemon_wait_ms", 8000);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "early", "bird", 0);
 	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 5, self->pkt,
@@ -295,7 +267,7 @@ TEST_F(channel, daemon_killed_mid_request)
 	pid_t pid;
 	char c;
 
-	set_param("request_timeout_ms", 60000);
+	vm_set_param("request_timeout_ms", 60000);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = silent_daemon(pipefd[1]);
@@ -304,13 +276,13 @@ TEST_F(channel, daemon_killed_mid_request)
 	ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, 9, self->pkt,
 				len));
 	usleep(200000);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(1, st.pending);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	/* Failed when the daemon's socket closed, not after 60 s. */
 	EXPECT_EQ(KVP_E_FAIL, fakehost_await_status(self->fd, 9, self->pkt, len));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(0, st.daemon_pid);
 
 	/* The real daemon, stopped with the request and then killed. */
@@ -368,7 +340,7 @@ TEST_F(channel, daemon_replaced_at_once)
 	size_t len;
 	int round;
 
-	set_param("request_timeout_ms", 60000);
+	vm_set_param("request_timeout_ms", 60000);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	for (round = 0; round < 20; round++) {
 		memset(&a, 0, sizeof(a));
@@ -404,7 +376,7 @@ TEST_F(channel, late_reply_is_discarded)
 	struct kvp_nl *nl;
 	u32 fw, msgv;
 
-	set_param("request_timeout_ms", 300);
+	vm_set_param("request_timeout_ms", 300);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(0, kvp_nl_open(&nl));
 	ASSERT_EQ(0, kvp_nl_register(nl, hold, &ctx));
@@ -413,7 +385,7 @@ TEST_F(channel, late_reply_is_discarded)
 	ASSERT_TRUE(wait_request(nl, &ctx, 1));
 	ASSERT_EQ(0, kvp_nl_reply(nl, ctx.id, KVP_S_OK, NULL, NULL));
 	usleep(100000);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_LATE_REPLIES]);
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
 	EXPECT_EQ(0, st.pending);
@@ -479,11 +451,11 @@ TEST_F(channel, malformed_packets_refused)
 	self->pkt[KVP_IC_OFF_SIZE] = 16;
 	self->pkt[KVP_IC_OFF_SIZE + 1] = 0;
 	EXPECT_EQ(KVP_E_FAIL, answer(self, 9, len));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_STATE_CONNECTED, st.state);
 	/* The channel still works. */
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 10, &fw, &msgv));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(5, st.stats[KVP_NL_STAT_MALFORMED]);
 	/*
 	 * Shorter than the IC headers: nothing to answer with.  Over vsock
@@ -502,7 +474,7 @@ TEST_F(channel, malformed_packets_refused)
 		EXPECT_EQ(-ECONNRESET, fakehost_read_full(self->fd, buf, 1,
 							  FAKEHOST_WAIT_MS));
 	}
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(6, st.stats[KVP_NL_STAT_MALFORMED]);
 }
 
@@ -626,7 +598,7 @@ TEST_F(channel, packets_answered_when_memory_is_short)
 	if (access("/sys/module/kvp/parameters/debug_fail_alloc", F_OK))
 		SKIP(return, "kvp.ko is not a test build (KVP_DEBUG=y)");
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
-	set_param("debug_fail_alloc", 1);
+	vm_set_param("debug_fail_alloc", 1);
 	len = fakehost_kvp_request(self->pkt, KVP_OP_SET, 0, "k", "v", 0);
 	for (id = 30; id < 34; id++)
 		ASSERT_EQ(0, fakehost_send(self->fd, KVP_VSOCK_PACKET, id,
@@ -638,7 +610,7 @@ TEST_F(channel, packets_answered_when_memory_is_short)
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(daemon_registered());
 	EXPECT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "k", "v", 0, NULL));
-	set_param("debug_fail_alloc", 0);
+	vm_set_param("debug_fail_alloc", 0);
 }
 
 TEST_F(channel, garbage_frame_resets_connection)
@@ -664,7 +636,7 @@ TEST_F(channel, garbage_frame_resets_connection)
 	self->fd = fakehost_accept(self->lfd);
 	ASSERT_GE(self->fd, 0);
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_MALFORMED]);
 
 	/* A frame longer than any IC packet: the same. */
@@ -685,10 +657,10 @@ TEST(framing_version_2)
 	size_t len;
 	int lfd, fd;
 
-	ASSERT_EQ(0, sh("modprobe kvp"));
+	ASSERT_EQ(0, vm_sh("modprobe kvp"));
 	lfd = fakehost_listen(port);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
 
 	/* The guest offers 2; a version-2 WELCOME names the services. */
 	fd = fakehost_accept_hello(lfd, &offered);
@@ -698,7 +670,7 @@ TEST(framing_version_2)
 	fakehost_version = 2;
 	ASSERT_EQ(0, fakehost_send(fd, KVP_VSOCK_WELCOME, 0, mask, 4));
 	ASSERT_EQ(0, fakehost_negotiate(fd, 1, &fw, &msgv));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
 	/* A service the host did not announce ends the connection. */
 	len = fakehost_kvp_request(pkt, KVP_OP_GET, 0, "k", "", 0);
@@ -733,7 +705,7 @@ TEST(framing_version_2)
 	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
 						  FAKEHOST_WAIT_MS));
 	close(fd);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(4, st.stats[KVP_NL_STAT_MALFORMED]);
 
 	/* ... and a version-1 host still works. */
@@ -742,7 +714,7 @@ TEST(framing_version_2)
 	ASSERT_EQ(0, fakehost_negotiate(fd, 4, &fw, &msgv));
 	close(fd);
 	close(lfd);
-	sh("rmmod kvp_vsock; rmmod kvp");
+	vm_sh("rmmod kvp_vsock; rmmod kvp");
 }
 
 TEST(unprivileged_netlink_refused)
@@ -752,7 +724,7 @@ TEST(unprivileged_netlink_refused)
 	int wstatus;
 	pid_t pid;
 
-	ASSERT_EQ(0, sh("modprobe kvp"));
+	ASSERT_EQ(0, vm_sh("modprobe kvp"));
 	pid = fork();
 	if (pid == 0) {
 		if (setgid(65534) || setuid(65534))
@@ -767,9 +739,9 @@ TEST(unprivileged_netlink_refused)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
 	EXPECT_EQ(0, WEXITSTATUS(wstatus));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(0, st.daemon_pid);
-	sh("rmmod kvp");
+	vm_sh("rmmod kvp");
 }
 
 TEST(one_daemon_at_a_time)
@@ -777,7 +749,7 @@ TEST(one_daemon_at_a_time)
 	struct kvp_nl *first, *second;
 	int i, err = 0;
 
-	ASSERT_EQ(0, sh("modprobe kvp"));
+	ASSERT_EQ(0, vm_sh("modprobe kvp"));
 	ASSERT_EQ(0, kvp_nl_open(&first));
 	ASSERT_EQ(0, kvp_nl_open(&second));
 	ASSERT_EQ(0, kvp_nl_register(first, NULL, NULL));
@@ -792,7 +764,7 @@ TEST(one_daemon_at_a_time)
 	}
 	EXPECT_EQ(0, err);
 	kvp_nl_close(second);
-	sh("rmmod kvp");
+	vm_sh("rmmod kvp");
 }
 
 TEST_F(channel, unload_under_traffic)
@@ -817,13 +789,13 @@ TEST_F(channel, unload_under_traffic)
 		}
 	}
 	usleep(500000);
-	EXPECT_EQ(0, sh("rmmod %s", variant->module));
+	EXPECT_EQ(0, vm_sh("rmmod %s", variant->module));
 	/* A VMBus host end outlives the driver: stop the traffic here. */
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	EXPECT_EQ(0, sh("rmmod kvp"));
+	EXPECT_EQ(0, vm_sh("rmmod kvp"));
 	/* Teardown unloads again; reload so that it finds them. */
-	EXPECT_EQ(0, sh("modprobe kvp && modprobe %s%s", variant->module,
+	EXPECT_EQ(0, vm_sh("modprobe kvp && modprobe %s%s", variant->module,
 			is_vmbus(variant) ? "" : " host_cid=1 port=1"));
 }
 
@@ -867,7 +839,7 @@ TEST_F(channel, rescind_and_reoffer_under_traffic)
 					 &out));
 		EXPECT_STREQ("done", out.value);
 	}
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_STREQ("vmbus", st.transport);
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
 }
@@ -885,11 +857,11 @@ TEST_F(channel, unbind_and_bind)
 	ASSERT_TRUE(daemon_registered());
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
 	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_SET, 0, "bound", "1", 0, NULL));
-	ASSERT_EQ(0, sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/unbind",
+	ASSERT_EQ(0, vm_sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/unbind",
 			VMBUSHOST_KVP_INSTANCE));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_STATE_NO_TRANSPORT, st.state);
-	ASSERT_EQ(0, sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/bind",
+	ASSERT_EQ(0, vm_sh("echo %s > /sys/bus/vmbus/drivers/kvp_vmbus/bind",
 			VMBUSHOST_KVP_INSTANCE));
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 2, &fw, &msgv));
 	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_GET, 0, "bound", "", 0, &out));

@@ -23,6 +23,7 @@
 #include "kselftest_harness.h"
 
 #include "fakehost.h"
+#include "vmtest.h"
 #include "nl.h"
 #include "stock.h"
 
@@ -32,35 +33,6 @@
 #define POOLS "/var/lib/hyperv"
 #define LEN KVP_STOCK_MSG_LEN
 #define RECORD 2560
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void set_param(const char *name, unsigned int value)
-{
-	sh("echo %u > /sys/module/kvp/parameters/%s", value, name);
-}
-
-static int status(struct kvp_nl_status *st)
-{
-	struct kvp_nl *nl;
-	int err;
-
-	err = kvp_nl_open(&nl);
-	if (err)
-		return err;
-	err = kvp_nl_status(nl, st);
-	kvp_nl_close(nl);
-	return err;
-}
 
 static void put32(u8 *p, u32 v)
 {
@@ -89,12 +61,12 @@ static int host_up(struct host *h)
 	u32 fw, msgv;
 
 	h->next_id = 100;
-	if (sh("modprobe kvp"))
+	if (vm_sh("modprobe kvp"))
 		return -1;
-	set_param("daemon_wait_ms", 5000);
-	set_param("request_timeout_ms", 5000);
+	vm_set_param("daemon_wait_ms", 5000);
+	vm_set_param("request_timeout_ms", 5000);
 	h->lfd = fakehost_listen(port);
-	if (h->lfd < 0 || sh("modprobe kvp_vsock host_cid=1 port=%u", port))
+	if (h->lfd < 0 || vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port))
 		return -1;
 	h->fd = fakehost_accept(h->lfd);
 	if (h->fd < 0)
@@ -106,7 +78,7 @@ static void host_down(struct host *h)
 {
 	close(h->fd);
 	close(h->lfd);
-	sh("rmmod kvp_vsock; rmmod kvp");
+	vm_sh("rmmod kvp_vsock; rmmod kvp");
 }
 
 static u32 host_call(struct host *h, u8 op, u8 pool, const char *key,
@@ -223,13 +195,13 @@ TEST_F(raw, handshake_register1)
 		if ((i < 4 || i > 7) && msg[i])
 			break;
 	EXPECT_EQ(LEN, i);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ((u32)getpid(), st.daemon_pid);
 	EXPECT_STREQ("chardev", st.daemon_kind);
 	EXPECT_EQ(KVP_CHARDEV_READY, st.chardev);
-	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'daemon: *pid %d (chardev)'",
+	EXPECT_EQ(0, vm_sh("kvpctl status | grep -qx 'daemon: *pid %d (chardev)'",
 			getpid()));
-	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'chardev: *ready'"));
+	EXPECT_EQ(0, vm_sh("kvpctl status | grep -qx 'chardev: *ready'"));
 }
 
 TEST_F(raw, legacy_register_empty_key_is_no_item)
@@ -307,13 +279,13 @@ TEST_F(raw, exclusive_open)
 	/* And the other way round: the netlink daemon holds it. */
 	ASSERT_EQ(0, kvp_nl_open(&nl));
 	ASSERT_EQ(0, kvp_nl_register(nl, NULL, NULL));
-	sh("dmesg -c > /dev/null");
+	vm_sh("dmesg -c > /dev/null");
 	fd = open(DEV, O_RDWR);
 	EXPECT_EQ(-1, fd);
 	EXPECT_EQ(EBUSY, errno);
-	EXPECT_EQ(0, sh("dmesg | grep -q 'the netlink daemon %d holds'",
+	EXPECT_EQ(0, vm_sh("dmesg | grep -q 'the netlink daemon %d holds'",
 			getpid()));
-	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'daemon: *pid %d (netlink)'",
+	EXPECT_EQ(0, vm_sh("kvpctl status | grep -qx 'daemon: *pid %d (netlink)'",
 			getpid()));
 	kvp_nl_close(nl);
 	/* Free again once the netlink daemon is gone. */
@@ -458,7 +430,7 @@ TEST_F(raw, late_write_refused)
 	size_t len;
 	u64 id;
 
-	set_param("request_timeout_ms", 300);
+	vm_set_param("request_timeout_ms", 300);
 	self->dev = dev_register(KVP_STOCK_OP_REGISTER1, 0);
 	ASSERT_GE(self->dev, 0);
 	id = host_send(&self->h, KVP_OP_SET, 0, "k", "v", 0, &len);
@@ -466,7 +438,7 @@ TEST_F(raw, late_write_refused)
 	EXPECT_EQ(KVP_E_FAIL, host_await(&self->h, id, len));
 	EXPECT_EQ(-1, dev_answer(self->dev, msg, KVP_S_OK, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_LATE_REPLIES]);
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
 	EXPECT_EQ(0, st.pending);
@@ -484,7 +456,7 @@ TEST_F(raw, late_answer_not_taken_for_next_request)
 	size_t len;
 	u64 a, b;
 
-	set_param("request_timeout_ms", 300);
+	vm_set_param("request_timeout_ms", 300);
 	self->dev = dev_register(KVP_STOCK_OP_REGISTER1, 0);
 	ASSERT_GE(self->dev, 0);
 	a = host_send(&self->h, KVP_OP_ENUMERATE, 1, "", "", 0, &len);
@@ -512,7 +484,7 @@ TEST_F(raw, release_fails_what_it_held)
 	size_t len;
 	u64 id;
 
-	set_param("request_timeout_ms", 60000);
+	vm_set_param("request_timeout_ms", 60000);
 	/* Read and not answered. */
 	self->dev = dev_register(KVP_STOCK_OP_REGISTER1, 0);
 	ASSERT_GE(self->dev, 0);
@@ -551,21 +523,21 @@ TEST_F(raw, node_follows_transport)
 	ASSERT_GE(self->dev, 0);
 	close(self->h.fd);
 	close(self->h.lfd);
-	ASSERT_EQ(0, sh("rmmod kvp_vsock"));
+	ASSERT_EQ(0, vm_sh("rmmod kvp_vsock"));
 	EXPECT_NE(0, access(DEV, F_OK));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_CHARDEV_OFF, st.chardev);
 	EXPECT_STREQ("chardev", st.daemon_kind);
-	EXPECT_EQ(0, sh("kvpctl status | grep -qx 'chardev: *off: no transport'"));
+	EXPECT_EQ(0, vm_sh("kvpctl status | grep -qx 'chardev: *off: no transport'"));
 
 	self->h.lfd = fakehost_listen(port);
 	ASSERT_GE(self->h.lfd, 0);
-	ASSERT_EQ(0, sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
 	self->h.fd = fakehost_accept(self->h.lfd);
 	ASSERT_GE(self->h.fd, 0);
 	ASSERT_EQ(0, fakehost_negotiate(self->h.fd, 1, &fw, &msgv));
 	EXPECT_EQ(0, access(DEV, F_OK));
-	ASSERT_EQ(0, status(&st));
+	ASSERT_EQ(0, vm_status(&st));
 	EXPECT_EQ(KVP_CHARDEV_READY, st.chardev);
 	/* The file opened on the old node serves the new transport. */
 	id = host_send(&self->h, KVP_OP_SET, 0, "k", "v", 0, &len);
@@ -641,7 +613,7 @@ static bool attached(pid_t pid)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		if (!status(&st) && st.daemon_pid == (u32)pid)
+		if (!vm_status(&st) && st.daemon_pid == (u32)pid)
 			return true;
 		usleep(50000);
 	}
@@ -676,9 +648,9 @@ FIXTURE_SETUP(stock)
 	self->stockd = self->kvpd = 0;
 	if (access(STOCKD, X_OK))
 		SKIP(return, "%s is not in this initramfs", STOCKD);
-	sh("rm -f " POOLS "/.kvp_pool_*");
+	vm_sh("rm -f " POOLS "/.kvp_pool_*");
 	ASSERT_EQ(0, host_up(&self->h));
-	set_param("daemon_wait_ms", 10000);
+	vm_set_param("daemon_wait_ms", 10000);
 }
 
 FIXTURE_TEARDOWN(stock)
@@ -687,7 +659,7 @@ FIXTURE_TEARDOWN(stock)
 	stop(&self->kvpd);
 	if (!access(STOCKD, X_OK))
 		host_down(&self->h);
-	sh("rm -f " POOLS "/.kvp_pool_*");
+	vm_sh("rm -f " POOLS "/.kvp_pool_*");
 }
 
 TEST_F(stock, host_set_lands_in_pool_0)
@@ -784,12 +756,12 @@ TEST_F(stock, netlink_and_chardev_exclude_each_other)
 	/* kvpd holds the service: the stock daemon's open fails, it exits. */
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(attached(self->kvpd));
-	sh("dmesg -c > /dev/null");
+	vm_sh("dmesg -c > /dev/null");
 	self->stockd = start_stockd();
 	ASSERT_EQ(self->stockd, waitpid(self->stockd, &st, 0));
 	self->stockd = 0;
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
-	EXPECT_EQ(0, sh("dmesg | grep -q 'chardev daemon .* refused: the netlink daemon %d holds the service'",
+	EXPECT_EQ(0, vm_sh("dmesg | grep -q 'chardev daemon .* refused: the netlink daemon %d holds the service'",
 			self->kvpd));
 	stop(&self->kvpd);
 
@@ -800,9 +772,9 @@ TEST_F(stock, netlink_and_chardev_exclude_each_other)
 	ASSERT_EQ(self->kvpd, waitpid(self->kvpd, &st, 0));
 	self->kvpd = 0;
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
-	EXPECT_EQ(0, sh("grep -q 'held by the daemon on /dev/vmbus/hv_kvp.*pid %d' kvpd.log",
+	EXPECT_EQ(0, vm_sh("grep -q 'held by the daemon on /dev/vmbus/hv_kvp.*pid %d' kvpd.log",
 			self->stockd));
-	sh("cat kvpd.log");
+	vm_sh("cat kvpd.log");
 	EXPECT_EQ(KVP_S_OK, host_call(&self->h, KVP_OP_SET, 0, "still", "ok",
 				      0, NULL));
 }
@@ -846,7 +818,7 @@ TEST_F(stock, daemons_take_turns_under_traffic)
 	struct stat sb;
 	int round;
 
-	set_param("request_timeout_ms", 60000);
+	vm_set_param("request_timeout_ms", 60000);
 	self->kvpd = start_kvpd();
 	ASSERT_TRUE(attached(self->kvpd));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, host_traffic, &t));

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "kselftest_harness.h"
 
 #include "fakehost.h"
+#include "vmtest.h"
 #include "vmbushost.h"
 #include "../vmbus/vmbus_standin.h"
 
@@ -38,17 +38,6 @@
 #define ECHO_DEVICE	VMBUSHOST_SYSFS_DEVICES ECHO_INSTANCE
 #define ECHO_DRIVER	"/sys/bus/vmbus/drivers/vmbus_echo"
 #define WAIT_MS		3000
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 /* Writes a sysfs file: 0 or -errno. */
 static int sysfs_write(const char *path, const char *value)
@@ -125,9 +114,9 @@ FIXTURE(standin) {
 FIXTURE_SETUP(standin)
 {
 	/* kvp_vmbus would compete for the device. */
-	sh("rmmod kvp_vmbus 2>/dev/null");
-	ASSERT_EQ(0, sh("modprobe vmbus_standin"));
-	ASSERT_EQ(0, sh("modprobe hvutils_standin"));
+	vm_sh("rmmod kvp_vmbus 2>/dev/null");
+	ASSERT_EQ(0, vm_sh("modprobe vmbus_standin"));
+	ASSERT_EQ(0, vm_sh("modprobe hvutils_standin"));
 	self->fd = vmbushost_offer(VMBUSHOST_KVP_CLASS, VMBUSHOST_KVP_INSTANCE);
 	ASSERT_LE(0, self->fd);
 }
@@ -135,7 +124,7 @@ FIXTURE_SETUP(standin)
 FIXTURE_TEARDOWN(standin)
 {
 	close(self->fd);
-	sh("rmmod hvutils_standin vmbus_standin");
+	vm_sh("rmmod hvutils_standin vmbus_standin");
 }
 
 TEST_F(standin, kvp_device_as_vmbus_shows_it)
@@ -332,8 +321,8 @@ FIXTURE(echo) {
 
 FIXTURE_SETUP(echo)
 {
-	ASSERT_EQ(0, sh("modprobe vmbus_standin"));
-	ASSERT_EQ(0, sh("modprobe vmbus_echo"));
+	ASSERT_EQ(0, vm_sh("modprobe vmbus_standin"));
+	ASSERT_EQ(0, vm_sh("modprobe vmbus_echo"));
 	self->fd = vmbushost_offer(ECHO_CLASS, ECHO_INSTANCE);
 	ASSERT_LE(0, self->fd);
 	ASSERT_TRUE(wait_path(ECHO_DEVICE "/driver", true));
@@ -342,7 +331,7 @@ FIXTURE_SETUP(echo)
 FIXTURE_TEARDOWN(echo)
 {
 	close(self->fd);
-	sh("rmmod vmbus_echo vmbus_standin");
+	vm_sh("rmmod vmbus_echo vmbus_standin");
 }
 
 /* Fills pkt with len bytes of a pattern of seed. */

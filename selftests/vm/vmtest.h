@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the VM test programs share: a shell command, a kvp.ko parameter,
+ * the module's status.
+ */
+#ifndef _KVP_VMTEST_H
+#define _KVP_VMTEST_H
+
+#include "nl.h"
+
+/* system() of a printf-formatted command: its exit status. */
+int vm_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sets /sys/module/kvp/parameters/NAME. */
+void vm_set_param(const char *name, unsigned int value);
+/* KVP_CMD_GET_STATUS over a netlink socket of its own: 0 or -errno. */
+int vm_status(struct kvp_nl_status *st);
+
+#endif /* _KVP_VMTEST_H */
