@@ -202,12 +202,6 @@ TEST_F(channel, request_waits_for_a_late_daemon)
 
 TEST_F(channel, every_operation_through_kvpd)
 {
-	static const char *const intrinsic[] = {
-		"FullyQualifiedDomainName", "IntegrationServicesVersion",
-		"NetworkAddressIPv4", "NetworkAddressIPv6", "OSBuildNumber",
-		"OSName", "OSMajorVersion", "OSMinorVersion", "OSVersion",
-		"ProcessorArchitecture",
-	};
 	struct kvp_msg out;
 	u32 fw, msgv, i;
 
@@ -233,10 +227,10 @@ TEST_F(channel, every_operation_through_kvpd)
 	ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, 0, "", "", 0, &out));
 	EXPECT_STREQ("second", out.key);
 
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < VM_INTRINSIC_KEYS; i++) {
 		ASSERT_EQ(KVP_S_OK, call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO,
 					 "", "", i, &out));
-		EXPECT_STREQ(intrinsic[i], out.key);
+		EXPECT_STREQ(vm_intrinsic_keys[i], out.key);
 	}
 	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO, "",
 				   "", 10, NULL));

@@ -701,12 +701,6 @@ TEST_F(stock, host_set_lands_in_pool_0)
 
 TEST_F(stock, host_enumerates_intrinsic_items)
 {
-	static const char *const keys[] = {
-		"FullyQualifiedDomainName", "IntegrationServicesVersion",
-		"NetworkAddressIPv4", "NetworkAddressIPv6", "OSBuildNumber",
-		"OSName", "OSMajorVersion", "OSMinorVersion", "OSVersion",
-		"ProcessorArchitecture",
-	};
 	struct utsname u;
 	struct kvp_msg out;
 	unsigned int i;
@@ -714,10 +708,10 @@ TEST_F(stock, host_enumerates_intrinsic_items)
 	ASSERT_EQ(0, uname(&u));
 	self->stockd = start_stockd();
 	ASSERT_TRUE(attached(self->stockd));
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+	for (i = 0; i < VM_INTRINSIC_KEYS; i++) {
 		ASSERT_EQ(KVP_S_OK, host_call(&self->h, KVP_OP_ENUMERATE,
 					      KVP_POOL_AUTO, "", "", i, &out));
-		EXPECT_STREQ(keys[i], out.key);
+		EXPECT_STREQ(vm_intrinsic_keys[i], out.key);
 		if (i == 1)
 			EXPECT_STREQ("3.1", out.value);
 		if (i == 4)

@@ -6,6 +6,13 @@
 
 #include "vmtest.h"
 
+const char *const vm_intrinsic_keys[VM_INTRINSIC_KEYS] = {
+	"FullyQualifiedDomainName", "IntegrationServicesVersion",
+	"NetworkAddressIPv4", "NetworkAddressIPv6", "OSBuildNumber",
+	"OSName", "OSMajorVersion", "OSMinorVersion", "OSVersion",
+	"ProcessorArchitecture",
+};
+
 int vm_sh(const char *fmt, ...)
 {
 	char cmd[512];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the VM test programs share: a shell command, a kvp.ko parameter,
- * the module's status.
+ * the module's status, the names of the intrinsic items.
  */
 #ifndef _KVP_VMTEST_H
 #define _KVP_VMTEST_H
@@ -14,5 +14,9 @@ int vm_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vm_set_param(const char *name, unsigned int value);
 /* KVP_CMD_GET_STATUS over a netlink socket of its own: 0 or -errno. */
 int vm_status(struct kvp_nl_status *st);
+
+/* The ten intrinsic items of pool 2 (kvpd and the stock daemon), in order. */
+#define VM_INTRINSIC_KEYS 10
+extern const char *const vm_intrinsic_keys[VM_INTRINSIC_KEYS];
 
 #endif /* _KVP_VMTEST_H */
