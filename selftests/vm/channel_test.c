@@ -233,7 +233,7 @@ TEST_F(channel, every_operation_through_kvpd)
 		EXPECT_STREQ(vm_intrinsic_keys[i], out.key);
 	}
 	EXPECT_EQ(KVP_S_CONT, call(self, KVP_OP_ENUMERATE, KVP_POOL_AUTO, "",
-				   "", 10, NULL));
+				   "", VM_INTRINSIC_KEYS, NULL));
 }
 
 /* A daemon of the test's own: registers, takes requests, never answers. */
