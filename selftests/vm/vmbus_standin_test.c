@@ -124,7 +124,7 @@ FIXTURE_SETUP(standin)
 FIXTURE_TEARDOWN(standin)
 {
 	close(self->fd);
-	vm_sh("rmmod hvutils_standin vmbus_standin");
+	EXPECT_EQ(0, vm_sh("rmmod hvutils_standin vmbus_standin"));
 }
 
 TEST_F(standin, kvp_device_as_vmbus_shows_it)
@@ -331,7 +331,7 @@ FIXTURE_SETUP(echo)
 FIXTURE_TEARDOWN(echo)
 {
 	close(self->fd);
-	vm_sh("rmmod vmbus_echo vmbus_standin");
+	EXPECT_EQ(0, vm_sh("rmmod vmbus_echo vmbus_standin"));
 }
 
 /* Fills pkt with len bytes of a pattern of seed. */
