@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libkmod.h>
@@ -22,6 +23,10 @@
 #include "kvpctl.h"
 #include "nl.h"
 #include "uapi/kvp.h"
+
+/* How long a module being loaded may take to register its driver. */
+#define VMBUS_DRIVER_WAIT_MS	5000
+#define VMBUS_DRIVER_TICK_MS	50
 
 #define VMBUS_BUS		"/sys/bus/vmbus"
 #define VMBUS_DEVICES		VMBUS_BUS "/devices"
@@ -216,6 +221,24 @@ static int vmbus_driver_op(struct vmbus_kvp *kvp, const char *driver,
 }
 
 /* Loads the module of a vmbus driver, as modprobe would, if need be. */
+/*
+ * A module someone else is loading at the same moment (udev, for the
+ * device's alias, while its rule runs kvpctl) counts as loaded before its
+ * init has registered the driver: give it a few seconds.
+ */
+static bool vmbus_driver_appears(const char *driver)
+{
+	const struct timespec tick = { 0, VMBUS_DRIVER_TICK_MS * 1000000L };
+	int ms;
+
+	for (ms = 0; ms < VMBUS_DRIVER_WAIT_MS; ms += VMBUS_DRIVER_TICK_MS) {
+		if (vmbus_driver_registered(driver))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return vmbus_driver_registered(driver);
+}
+
 static int vmbus_load_driver(const char *driver)
 {
 	struct kmod_module *mod = NULL;
@@ -233,7 +256,7 @@ static int vmbus_load_driver(const char *driver)
 						      NULL);
 	kmod_module_unref(mod);
 	kmod_unref(ctx);
-	if (!err && vmbus_driver_registered(driver))
+	if (!err && vmbus_driver_appears(driver))
 		return KVPCTL_OK;
 	if (err == -EPERM || err == -EACCES) {
 		fprintf(stderr,
