@@ -46,12 +46,14 @@ static_assert(offsetof(struct hv_kvp_msg, body.kvp_register.version) ==
 
 /*
  * One open file.  Lock order: the service's lock, then `lock` (deliver()
- * is called under the former); `write_lock` is taken before both, so that
- * a write can bring its answer to the service.
+ * is called under the former); `write_lock` and `read_lock` are taken
+ * before both, so that a write can bring its answer to the service, and a
+ * read can copy to the daemon, which may fault and sleep, without `lock`.
  */
 struct kvp_chardev {
 	struct kvp_daemon daemon;
 	struct mutex write_lock;	/* one write at a time; `in` */
+	struct mutex read_lock;		/* one read at a time */
 	struct mutex lock;		/* everything below */
 	wait_queue_head_t wait;		/* readers and pollers */
 	u8 reg;				/* the register op accepted, or 0 */
@@ -107,6 +109,7 @@ static int kvp_chardev_open(struct inode *inode, struct file *file)
 	cd->daemon.ops = &kvp_chardev_daemon_ops;
 	cd->daemon.pid = task_tgid_vnr(current);
 	mutex_init(&cd->write_lock);
+	mutex_init(&cd->read_lock);
 	mutex_init(&cd->lock);
 	init_waitqueue_head(&cd->wait);
 	err = kvp_service_attach(&kvp_exchange, &cd->daemon);
@@ -125,6 +128,7 @@ static int kvp_chardev_release(struct inode *inode, struct file *file)
 
 	kvp_service_detach(&kvp_exchange, &cd->daemon);
 	mutex_destroy(&cd->lock);
+	mutex_destroy(&cd->read_lock);
 	mutex_destroy(&cd->write_lock);
 	kfree(cd);
 	return 0;
@@ -156,18 +160,30 @@ static ssize_t kvp_chardev_read(struct file *file, char __user *buf,
 				size_t count, loff_t *ppos)
 {
 	struct kvp_chardev *cd = file->private_data;
+	bool nonblock = file->f_flags & O_NONBLOCK;
 	bool ready;
 	int err;
 
 	if (count < KVP_STOCK_MSG_LEN)
 		return -EINVAL;
-	err = kvp_chardev_wait_queued(cd, file->f_flags & O_NONBLOCK);
+	if (nonblock ? !mutex_trylock(&cd->read_lock) :
+	    mutex_lock_interruptible(&cd->read_lock))
+		return nonblock ? -EAGAIN : -ERESTARTSYS;
+	err = kvp_chardev_wait_queued(cd, nonblock);
 	if (err)
-		return err;
+		goto out;
+	/*
+	 * `out` stays as it is while it is queued (deliver() and the
+	 * handshake fill it only when nothing is), so it is copied without
+	 * `lock`, which deliver() takes under the service's lock.  A fault
+	 * leaves the message queued.
+	 */
+	mutex_unlock(&cd->lock);
 	if (copy_to_user(buf, cd->out, KVP_STOCK_MSG_LEN)) {
-		mutex_unlock(&cd->lock);
-		return -EFAULT;
+		err = -EFAULT;
+		goto out;
 	}
+	mutex_lock(&cd->lock);
 	cd->queued = false;
 	ready = !cd->registered;
 	if (ready) {
@@ -180,7 +196,10 @@ static ssize_t kvp_chardev_read(struct file *file, char __user *buf,
 	mutex_unlock(&cd->lock);
 	if (ready)
 		kvp_service_ready(&kvp_exchange, &cd->daemon);
-	return KVP_STOCK_MSG_LEN;
+	err = KVP_STOCK_MSG_LEN;
+out:
+	mutex_unlock(&cd->read_lock);
+	return err;
 }
 
 /* The first write: REGISTER1 or the legacy REGISTER, answered with "3.1". */
