@@ -59,6 +59,7 @@ struct kvp_chardev {
 	u8 reg;				/* the register op accepted, or 0 */
 	bool registered;		/* it read the handshake answer */
 	bool queued;			/* `out` waits to be read */
+	bool reading;			/* `out` is being copied to it */
 	bool owed;			/* it read request `owed_id` */
 	u32 out_id, owed_id;
 	u8 out_op, owed_op;
@@ -79,7 +80,7 @@ static int kvp_chardev_deliver(struct kvp_daemon *daemon,
 	int err = -ENOTCONN;
 
 	mutex_lock(&cd->lock);
-	if (cd->registered && !cd->queued && !cd->owed) {
+	if (cd->registered && !cd->queued && !cd->owed && !cd->reading) {
 		err = kvp_stock_request(cd->out, &req->msg);
 		if (!err) {
 			cd->queued = true;
@@ -93,9 +94,25 @@ static int kvp_chardev_deliver(struct kvp_daemon *daemon,
 	return err;
 }
 
+/*
+ * A request that ended before the daemon read it is withdrawn: the daemon
+ * never acts on a request the host was already answered for.
+ */
+static void kvp_chardev_cancel(struct kvp_daemon *daemon,
+			       const struct kvp_request *req)
+{
+	struct kvp_chardev *cd = kvp_chardev_of(daemon);
+
+	mutex_lock(&cd->lock);
+	if (cd->registered && cd->queued && cd->out_id == req->id)
+		cd->queued = false;
+	mutex_unlock(&cd->lock);
+}
+
 static const struct kvp_daemon_ops kvp_chardev_daemon_ops = {
 	.kind = "chardev",
 	.deliver = kvp_chardev_deliver,
+	.cancel = kvp_chardev_cancel,
 };
 
 static int kvp_chardev_open(struct inode *inode, struct file *file)
@@ -173,17 +190,25 @@ static ssize_t kvp_chardev_read(struct file *file, char __user *buf,
 	if (err)
 		goto out;
 	/*
-	 * `out` stays as it is while it is queued (deliver() and the
-	 * handshake fill it only when nothing is), so it is copied without
-	 * `lock`, which deliver() takes under the service's lock.  A fault
-	 * leaves the message queued.
+	 * `out` is copied without `lock`, which deliver() takes under the
+	 * service's lock: `reading` keeps deliver() from filling it
+	 * meanwhile.  A fault leaves the message queued.  A message
+	 * withdrawn meanwhile (cancel) counts as read: its answer will be
+	 * refused.
 	 */
+	cd->reading = true;
 	mutex_unlock(&cd->lock);
-	if (copy_to_user(buf, cd->out, KVP_STOCK_MSG_LEN)) {
-		err = -EFAULT;
+	err = copy_to_user(buf, cd->out, KVP_STOCK_MSG_LEN) ? -EFAULT : 0;
+	mutex_lock(&cd->lock);
+	cd->reading = false;
+	if (err) {
+		/* Withdrawn meanwhile: the next request may come. */
+		ready = cd->registered && !cd->queued;
+		mutex_unlock(&cd->lock);
+		if (ready)
+			kvp_service_ready(&kvp_exchange, &cd->daemon);
 		goto out;
 	}
-	mutex_lock(&cd->lock);
 	cd->queued = false;
 	ready = !cd->registered;
 	if (ready) {

@@ -75,6 +75,13 @@ struct kvp_daemon_ops {
 	const char *kind;	/* "netlink", "chardev": for status and logs */
 	int (*deliver)(struct kvp_daemon *daemon,
 		       const struct kvp_request *req);
+	/*
+	 * Optional: a request deliver() took has ended (answered, timed
+	 * out, its connection gone); an endpoint that still holds it for
+	 * the daemon to read drops it.  Lock held, as for deliver().
+	 */
+	void (*cancel)(struct kvp_daemon *daemon,
+		       const struct kvp_request *req);
 };
 
 struct kvp_daemon {

@@ -49,7 +49,10 @@ static void kvp_arm_timeout(struct kvp_service *svc, unsigned long deadline)
 			 time_after(deadline, now) ? deadline - now : 0);
 }
 
-/* Lock held: takes a request off the service's list and frees it. */
+/*
+ * Lock held: takes a request off the service's list and frees it; the
+ * endpoint that had it is told, in case it still holds it for its daemon.
+ */
 static void kvp_request_forget(struct kvp_service *svc,
 			       struct kvp_request *req)
 {
@@ -57,6 +60,8 @@ static void kvp_request_forget(struct kvp_service *svc,
 		list_del_init(&req->list);
 		svc->nr_pending--;
 	}
+	if (req->daemon && req->daemon->ops->cancel)
+		req->daemon->ops->cancel(req->daemon, req);
 	kvp_request_free(req);
 }
 
@@ -149,6 +154,16 @@ void kvp_service_drop_all(struct kvp_service *svc)
 		kvp_request_forget(svc, req);
 }
 
+/* Lock held: the waiting requests go to the attached daemon, oldest first. */
+static void kvp_service_hand_waiting(struct kvp_service *svc)
+{
+	struct kvp_request *req, *tmp;
+
+	list_for_each_entry_safe(req, tmp, &svc->pending, list)
+		if (!req->daemon)
+			kvp_request_to_daemon(svc, req);
+}
+
 static void kvp_timeout_work_fn(struct work_struct *work)
 {
 	struct kvp_service *svc = container_of(to_delayed_work(work),
@@ -173,19 +188,12 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 			more = true;
 		}
 	}
+	/* An endpoint that takes one at a time may take the next now. */
+	if (svc->daemon)
+		kvp_service_hand_waiting(svc);
 	if (more)
 		kvp_arm_timeout(svc, next);
 	mutex_unlock(&svc->lock);
-}
-
-/* Lock held: the waiting requests go to the attached daemon, oldest first. */
-static void kvp_service_hand_waiting(struct kvp_service *svc)
-{
-	struct kvp_request *req, *tmp;
-
-	list_for_each_entry_safe(req, tmp, &svc->pending, list)
-		if (!req->daemon)
-			kvp_request_to_daemon(svc, req);
 }
 
 /*

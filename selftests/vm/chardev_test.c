@@ -445,6 +445,32 @@ TEST_F(raw, late_write_refused)
 }
 
 /*
+ * A request that times out before the daemon read it is withdrawn: the
+ * daemon never sees it (it would act on a request the host was told had
+ * failed), and the next request is the one it reads.
+ */
+TEST_F(raw, unread_request_withdrawn_when_it_ends)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	u8 msg[LEN];
+	size_t len;
+	u64 a, b;
+
+	vm_set_param("request_timeout_ms", 300);
+	self->dev = dev_register(KVP_STOCK_OP_REGISTER1, 0);
+	ASSERT_GE(self->dev, 0);
+	a = host_send(&self->h, KVP_OP_SET, 0, "stale", "v", 0, &len);
+	EXPECT_EQ(KVP_E_FAIL, host_await(&self->h, a, len));
+	pfd.fd = self->dev;
+	EXPECT_EQ(0, poll(&pfd, 1, 200));
+	b = host_send(&self->h, KVP_OP_SET, 0, "fresh", "v", 0, &len);
+	ASSERT_EQ(0, dev_read(self->dev, msg, 1000));
+	EXPECT_STREQ("fresh", (char *)msg + 16);
+	EXPECT_EQ(LEN, dev_answer(self->dev, msg, KVP_S_OK, NULL, NULL));
+	EXPECT_EQ(KVP_S_OK, host_await(&self->h, b, len));
+}
+
+/*
  * Request A times out at the daemon; B comes while the daemon still owes
  * A's answer.  B is not given to it until it answers A, and A's answer
  * (refused) is not taken for B's.
