@@ -105,6 +105,13 @@ static u32 host_await(struct host *h, u64 id, size_t len)
 	return fakehost_await_status(h->fd, id, h->pkt, len);
 }
 
+/* Decodes the item of the host's last reply, of len bytes. */
+static int host_item(struct host *h, size_t len, struct kvp_msg *out)
+{
+	return kvp_msg_decode_reply(h->pkt + KVP_ICMSG_HDR_LEN,
+				    len - KVP_ICMSG_HDR_LEN, out);
+}
+
 /* A message to write: operation and every other byte zero. */
 static void msg_op(u8 *msg, u8 op)
 {
@@ -226,8 +233,7 @@ TEST_F(raw, legacy_register_empty_key_is_no_item)
 	strcpy((char *)msg + 532, "value");
 	ASSERT_EQ(LEN, write(self->dev, msg, LEN));
 	ASSERT_EQ(KVP_S_OK, host_await(&self->h, id, len));
-	ASSERT_EQ(0, kvp_msg_decode_reply(self->h.pkt + KVP_ICMSG_HDR_LEN,
-					  len - KVP_ICMSG_HDR_LEN, &out));
+	ASSERT_EQ(0, host_item(&self->h, len, &out));
 	EXPECT_STREQ("key", out.key);
 	EXPECT_STREQ("value", out.value);
 }
@@ -395,8 +401,7 @@ TEST_F(raw, every_operation_byte_exact)
 	put32(msg, KVP_S_OK);
 	ASSERT_EQ(LEN, write(self->dev, msg, LEN));
 	ASSERT_EQ(KVP_S_OK, host_await(&self->h, id, len));
-	ASSERT_EQ(0, kvp_msg_decode_reply(self->h.pkt + KVP_ICMSG_HDR_LEN,
-					  len - KVP_ICMSG_HDR_LEN, &out));
+	ASSERT_EQ(0, host_item(&self->h, len, &out));
 	/* All of it: hv_utils would give "efgh". */
 	EXPECT_STREQ("abcdefgh", out.value);
 
@@ -408,8 +413,7 @@ TEST_F(raw, every_operation_byte_exact)
 	ASSERT_EQ(LEN, dev_answer(self->dev, msg, KVP_S_OK, "OSName",
 				  "Debian GNU/Linux"));
 	ASSERT_EQ(KVP_S_OK, host_await(&self->h, id, len));
-	ASSERT_EQ(0, kvp_msg_decode_reply(self->h.pkt + KVP_ICMSG_HDR_LEN,
-					  len - KVP_ICMSG_HDR_LEN, &out));
+	ASSERT_EQ(0, host_item(&self->h, len, &out));
 	EXPECT_STREQ("OSName", out.key);
 	EXPECT_STREQ("Debian GNU/Linux", out.value);
 
@@ -498,8 +502,7 @@ TEST_F(raw, late_answer_not_taken_for_next_request)
 	EXPECT_EQ(1, get32(msg + 4));
 	ASSERT_EQ(LEN, dev_answer(self->dev, msg, KVP_S_OK, "B", "for B"));
 	ASSERT_EQ(KVP_S_OK, host_await(&self->h, b, len));
-	ASSERT_EQ(0, kvp_msg_decode_reply(self->h.pkt + KVP_ICMSG_HDR_LEN,
-					  len - KVP_ICMSG_HDR_LEN, &out));
+	ASSERT_EQ(0, host_item(&self->h, len, &out));
 	EXPECT_STREQ("B", out.key);
 	EXPECT_STREQ("for B", out.value);
 }
