@@ -171,7 +171,7 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 					       timeout_work);
 	struct kvp_request *req, *tmp;
 	unsigned long now = jiffies, next = 0;
-	bool more = false;
+	bool more = false, freed = false;
 
 	mutex_lock(&svc->lock);
 	svc->timeout_armed = false;
@@ -182,14 +182,18 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 					    "at the daemon" :
 					    "waiting for a daemon");
 			svc->stats.timeouts++;
+			freed |= !!req->daemon;
 			kvp_request_finish(req, KVP_E_FAIL);
 		} else if (!more || time_before(req->deadline, next)) {
 			next = req->deadline;
 			more = true;
 		}
 	}
-	/* An endpoint that takes one at a time may take the next now. */
-	if (svc->daemon)
+	/*
+	 * A request that ended at the daemon may have freed an endpoint that
+	 * takes one at a time: it may take the next now.
+	 */
+	if (freed && svc->daemon)
 		kvp_service_hand_waiting(svc);
 	if (more)
 		kvp_arm_timeout(svc, next);
