@@ -2,17 +2,25 @@
 /*
  * kvp: the generic-netlink API of the Hyper-V KVP exchange module.
  *
- * Family name "kvp" (KVP_GENL_NAME), version 1 (KVP_GENL_VERSION).  The family
- * lives in the initial network namespace only.  Every message carries the
+ * Family name "kvp" (KVP_GENL_NAME), version 2 (KVP_GENL_VERSION; version 1
+ * had no activation service, no KVP_A_SERVICE and no multicast group).  The
+ * family lives in the initial network namespace only.  It has one multicast
+ * group, "events" (KVP_GENL_MCGRP_EVENTS), that any user may join.  Every message carries the
  * standard genetlink header followed by attributes; all integers are in host
  * order, all strings are UTF-8 and NUL-terminated.
  *
  * Commands
  * --------
  *
+ * kvp.ko serves two IC services (enum kvp_service): the KVP exchange, where
+ * the host asks and the daemon answers, and activation, where the guest
+ * asks (KVP_CMD_ACTIVATE) and the host answers.
+ *
  * KVP_CMD_GET_STATUS (any user)
- *   Request: no attributes.
- *   Reply (KVP_CMD_GET_STATUS):
+ *   Request: optional KVP_A_SERVICE (u32, enum kvp_service; default
+ *   KVP_SERVICE_KVP).
+ *   Reply (KVP_CMD_GET_STATUS), about that service:
+ *     KVP_A_SERVICE            u32, the service this status is about
  *     KVP_A_STATE              u32, enum kvp_state
  *     KVP_A_TRANSPORT          string, name of the bound transport
  *                              ("vsock", "vmbus"); absent when none
@@ -21,7 +29,7 @@
  *                              (both major << 16 | minor; absent before
  *                              the host negotiated)
  *     KVP_A_DAEMON_PID         u32, process id of the registered daemon;
- *                              absent when none is registered
+ *                              absent when none is registered (KVP only)
  *     KVP_A_DAEMON_KIND        string, how that daemon is attached:
  *                              "netlink" (this family, kvpd) or "chardev"
  *                              (/dev/vmbus/hv_kvp, the stock
@@ -34,9 +42,12 @@
  *     KVP_A_REQUEST_TIMEOUT_MS u32, how long the daemon has to answer
  *                              (module parameter)
  *     KVP_A_STAT_*             u64 counters since the module loaded:
- *       REQUESTS     KVP requests received from the host
- *       FAILURES     requests answered with a failure status
- *       TIMEOUTS     requests failed because no daemon answered in time
+ *       REQUESTS     KVP requests received from the host; for
+ *                    activation, requests sent to the host
+ *       FAILURES     requests answered with a failure status; for
+ *                    activation, requests that got no reply
+ *       TIMEOUTS     requests failed because no daemon answered in time;
+ *                    for activation, because the host did not
  *       MALFORMED    packets dropped or refused as malformed
  *       LATE_REPLIES daemon replies that came after their request ended
  *       NEGOTIATIONS version negotiations answered
@@ -72,6 +83,35 @@
  *   request already ended (timed out, or its transport went away), EINVAL
  *   when a required attribute is missing or a string is not valid UTF-8.
  *
+ * KVP_CMD_ACTIVATE (CAP_NET_ADMIN, any socket)
+ *   Sends one activation request to the host and returns at once; the
+ *   answer comes later as a KVP_CMD_ACTIVATION to the same socket.
+ *     KVP_A_REQ_ID       u32, required: the caller's cookie, echoed
+ *     KVP_A_ACT_REQUEST  binary, required: the request body
+ *                        (Documentation/protocol.rst section 4), exactly
+ *                        212 bytes; kvp.ko adds the IC header
+ *   Errors: EINVAL (attribute missing, or a body that does not parse),
+ *   EHOSTUNREACH (no transport is bound, or the bound one carries no
+ *   activation channel: VMBus), ENOTCONN (the transport carries one but
+ *   the host has not negotiated it yet), EBUSY (the socket already has 8
+ *   requests outstanding), ENOMEM.
+ *
+ * KVP_CMD_ACTIVATION (kernel -> the socket that sent KVP_CMD_ACTIVATE)
+ *   The end of one activation request.
+ *     KVP_A_REQ_ID       u32, the request's cookie
+ *     KVP_A_ACT_REPLY    binary: the host's reply body (protocol.rst
+ *                        section 4), checked by kvp.ko to parse; or
+ *     KVP_A_ERRNO        u32, a positive errno when there is no reply:
+ *                        ETIMEDOUT (none within request_timeout_ms),
+ *                        ECONNRESET (the connection to the host ended)
+ *   Requests of a socket that closes are dropped.
+ *
+ * KVP_CMD_SERVICE_EVENT (kernel -> multicast group "events")
+ *   A service's state changed (enum kvp_state): a host connected and
+ *   negotiated, a connection ended, a transport came or went.
+ *     KVP_A_SERVICE  u32, enum kvp_service
+ *     KVP_A_STATE    u32, enum kvp_state, the new state
+ *
  * Keys and values that do not fit the host wire (255 and 1023 UTF-16 code
  * units) are cut at a character boundary and counted in
  * KVP_A_STAT_TRUNCATED.
@@ -80,7 +120,8 @@
 #define _UAPI_KVP_H
 
 #define KVP_GENL_NAME		"kvp"
-#define KVP_GENL_VERSION	1
+#define KVP_GENL_VERSION	2
+#define KVP_GENL_MCGRP_EVENTS	"events"
 
 enum kvp_cmd {
 	KVP_CMD_UNSPEC,
@@ -88,6 +129,9 @@ enum kvp_cmd {
 	KVP_CMD_REGISTER,
 	KVP_CMD_REQUEST,
 	KVP_CMD_REPLY,
+	KVP_CMD_ACTIVATE,
+	KVP_CMD_ACTIVATION,
+	KVP_CMD_SERVICE_EVENT,
 	__KVP_CMD_MAX,
 };
 
@@ -120,10 +164,19 @@ enum kvp_attr {
 	KVP_A_PAD,
 	KVP_A_DAEMON_KIND,
 	KVP_A_CHARDEV,
+	KVP_A_SERVICE,
+	KVP_A_ACT_REQUEST,
+	KVP_A_ACT_REPLY,
+	KVP_A_ERRNO,
 	__KVP_A_MAX,
 };
 
 #define KVP_A_MAX (__KVP_A_MAX - 1)
+
+enum kvp_service {
+	KVP_SERVICE_KVP,	/* the KVP exchange: the host asks */
+	KVP_SERVICE_ACTIVATION,	/* activation: the guest asks */
+};
 
 enum kvp_state {
 	KVP_STATE_NO_TRANSPORT,	/* no transport module bound */
