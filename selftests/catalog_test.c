@@ -177,15 +177,21 @@ FIXTURE_TEARDOWN(dir)
 		TH_LOG("could not remove %s", self->path);
 }
 
-static void put(const char *dir, const char *name, const char *text)
+static void put_bytes(const char *dir, const char *name, const char *text,
+		      size_t len)
 {
 	char path[128];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
+	if (!f || fwrite(text, 1, len, f) != len || fclose(f))
 		abort();
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	put_bytes(dir, name, text, strlen(text));
 }
 
 static const char small[] =
@@ -352,17 +358,7 @@ TEST_F(dir, a_bad_file_fails_the_whole_load)
 	EXPECT_EQ(0, strncmp(want, error, strlen(want))) TH_LOG("%s", error);
 	EXPECT_EQ(NULL, c);
 	/* A NUL byte: not a text file. */
-	put(self->path, "b.conf", "");
-	{
-		char path[128];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/b.conf", self->path);
-		f = fopen(path, "w");
-		ASSERT_NE(NULL, f);
-		fwrite("[product y]\n\0", 1, 13, f);
-		fclose(f);
-	}
+	put_bytes(self->path, "b.conf", "[product y]\n\0", 13);
 	EXPECT_EQ(-EINVAL, kvp_catalog_load(&c, dirs, error, sizeof(error)));
 	EXPECT_NE(NULL, strstr(error, "b.conf: a NUL byte")) TH_LOG("%s", error);
 	/* A directory named like a file. */
