@@ -20,6 +20,12 @@
 static char cat_dir[] = "/tmp/catalog_fuzz.XXXXXX";
 static char cat_path[64];
 
+static void remove_dir(void)
+{
+	unlink(cat_path);
+	rmdir(cat_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -27,6 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(cat_dir))
 		abort();
 	snprintf(cat_path, sizeof(cat_path), "%s/fuzz.conf", cat_dir);
+	atexit(remove_dir);
 	return 0;
 }
 
