@@ -14,7 +14,6 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
-#include "avma.h"
 #include "kvp.h"
 #include "uapi/kvp.h"
 
@@ -25,9 +24,8 @@ static const struct nla_policy kvp_policy[KVP_A_MAX + 1] = {
 	[KVP_A_VALUE]	= { .type = NLA_NUL_STRING,
 			    .len = KVP_VALUE_BYTES - 1 },
 	[KVP_A_SERVICE]	= { .type = NLA_U32 },
-	/* The exact length is the parser's to check: EINVAL either way. */
-	[KVP_A_ACT_REQUEST] = { .type = NLA_BINARY,
-				.len = KVP_AVMA_REQUEST_LEN },
+	/* Any length: the parser refuses all but its own with EINVAL. */
+	[KVP_A_ACT_REQUEST] = { .type = NLA_BINARY },
 };
 
 /* The multicast groups, by index: KVP_NL_MCGRP_EVENTS is "events". */
