@@ -22,3 +22,4 @@ FUZZ_pool_SRCS := userspace/lib/pool.c userspace/lib/pool_io.c \
 	userspace/lib/pool_repair.c kernel/utf16.c userspace/lib/log.c
 
 FUZZ_stock_SRCS := kernel/stock.c kernel/msg.c kernel/utf16.c kernel/ic.c
+FUZZ_avma_SRCS := kernel/avma.c
