@@ -174,7 +174,7 @@ EXPORT_SYMBOL_GPL(kvp_transport_malformed);
 
 /*
  * Takes one packet from the host, in any context; pkt is only read during
- * the call.  Returns 0 once the packet is queued (it will be answered),
+ * the call.  Returns 0 once the packet is queued (it will be dealt with),
  * -EPROTO for one too short to be an IC packet (it cannot be answered: a
  * framing error of the transport's), -ENOMEM when no copy could be made (the
  * transport keeps the packet and hands it over again later).

@@ -4,7 +4,8 @@
  *
  * A transport moves IC packets between a host and the core's services: it
  * hands each packet it receives to kvp_transport_receive(), from any context,
- * and sends the replies the core gives it through ops->send().  The core
+ * and sends the packets the core gives it (replies, and the guest's own
+ * requests on a service where the guest asks) through ops->send().  The core
  * knows nothing of any one hypervisor.  One transport is bound at a time; it
  * carries one or more services, each with its own connection state (on
  * VMBus every service is a channel of its own).
@@ -80,7 +81,8 @@ void kvp_transport_set_connected(struct kvp_transport *transport,
 				 enum kvp_service_id service, bool connected);
 /*
  * Any context but hard interrupts (a VMBus channel callback runs in a
- * tasklet).  0: queued, it will be answered; -ENOMEM: keep the packet and
+ * tasklet).  0: queued, it will be dealt with (a request answered, a reply
+ * to the guest taken or dropped); -ENOMEM: keep the packet and
  * hand it over again later, on a timer of the transport's own, since the
  * host may send nothing more until it is answered; -EPROTO: too short to
  * be an IC packet (or too long, or no such service), nothing can answer it.
