@@ -269,6 +269,11 @@ TEST_F(avma, request_and_reply_end_to_end)
 	EXPECT_STREQ("vsock", st.transport);
 	EXPECT_EQ(KVP_VERSION(1, 0), st.msg_version);
 
+	/* kvpctl shows it; its JSON keeps the exchange's fields last. */
+	EXPECT_EQ(0, vm_sh("kvpctl status | grep -qx 'activation: *negotiated over vsock (framework 3.0, activation 1.0), 0 pending'"));
+	EXPECT_EQ(0, vm_sh("kvpctl -j status | grep -q '^{\"module\":\"live\",\"activation\":{\"transport\":\"vsock\",\"state\":\"negotiated\"'"));
+	EXPECT_EQ(0, vm_sh("test \"$(kvpctl -j status | sed -n 's/.*\"state\":\"\\([a-z-]*\\)\".*/\\1/p')\" = connected"));
+
 	ASSERT_EQ(0, activate(self, 7));
 	/* Frame id 1, the first of this connection, on service 1. */
 	ASSERT_EQ(1, host_reads_request(self));
