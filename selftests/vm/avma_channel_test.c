@@ -384,6 +384,49 @@ TEST_F(avma, host_without_activation_unreachable)
 						  FAKEHOST_WAIT_MS));
 }
 
+/* A host offering no activation version the guest speaks: refused. */
+TEST_F(avma, negotiation_without_common_version)
+{
+	static const u32 fws[] = { KVP_VERSION(3, 0) };
+	static const u32 msgs[] = { KVP_VERSION(2, 0) };
+	struct kvp_nl_status st;
+	struct kvp_frame frame;
+	struct kvp_ic_hdr hdr;
+	size_t len;
+	int n;
+
+	ASSERT_EQ(0, connect_guest(self, BOTH));
+	len = kvp_ic_build_negotiate(self->pkt, sizeof(self->pkt), fws, 1,
+				     msgs, 1);
+	ASSERT_EQ(0, host_sends(self, 77, len));
+	n = fakehost_recv(self->fd, &frame, self->pkt, FAKEHOST_WAIT_MS);
+	ASSERT_EQ((int)len, n);
+	EXPECT_EQ(77, frame.id);
+	EXPECT_EQ(KVP_VSOCK_SERVICE_ACTIVATION, frame.service);
+	ASSERT_EQ(0, kvp_ic_parse(self->pkt, n, &hdr));
+	EXPECT_EQ(KVP_E_FAIL, hdr.status);
+	EXPECT_EQ(REPLY_FLAGS, hdr.flags);
+	EXPECT_EQ(-ENOTCONN, activate(self, 1));
+	ASSERT_EQ(0, act_status(&st));
+	EXPECT_EQ(KVP_STATE_CONNECTED, st.state);
+	EXPECT_EQ(1, st.stats[KVP_NL_STAT_NEGOTIATIONS]);
+}
+
+/* A version-1 host has no service field: no activation. */
+TEST_F(avma, version_1_host_unreachable)
+{
+	unsigned int port = 40000 + getpid() % 20000;
+
+	self->lfd = fakehost_listen(port);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	self->fd = fakehost_accept(self->lfd);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_TRUE(wait_event(self->nl, self->heard, KVP_SERVICE_KVP,
+			       KVP_STATE_CONNECTED));
+	EXPECT_EQ(-EHOSTUNREACH, activate(self, 1));
+}
+
 TEST_F(avma, bad_bodies_refused)
 {
 	u8 body[KVP_AVMA_REQUEST_LEN + 1];
