@@ -117,11 +117,15 @@ struct kvp_avma_reply {
 /*
  * Body only (no IC header).  parse returns -EINVAL for a body of the wrong
  * length, an unknown op, a nonzero reserved field, a text field without a
- * NUL (product, version, edition and key must also be non-empty), or an
- * outcome/grant combination that is not allowed (a grant with Success
- * only, and Success only with a grant).  build returns the body length,
- * or -EINVAL if the fields cannot be encoded (strings too long, grant over
- * KVP_AVMA_GRANT_MAX); it writes at most KVP_AVMA_REPLY_MAX bytes.
+ * NUL or with anything but NULs after its first NUL (product, version,
+ * edition and key must also be non-empty), an unknown outcome, a reason of
+ * 64 or more, or an outcome/grant/reason combination that is not allowed
+ * (Success always with a grant and reason 0; any other outcome never with
+ * a grant and always with a reason), or a grant over KVP_AVMA_GRANT_MAX.
+ * A body parse accepts builds back to the same bytes.  build returns the
+ * body length, or -EINVAL if the fields cannot be encoded by those rules
+ * (strings that do not fit with their NUL, ...); it writes at most
+ * KVP_AVMA_REPLY_MAX bytes.
  */
 int kvp_avma_request_parse(const u8 *body, size_t len,
 			   struct kvp_avma_request *req);

@@ -13,7 +13,7 @@
 
 #include "kvp.h"
 
-static void kvp_exchange_receive(struct kvp_service *svc,
+static void kvp_exchange_receive(struct kvp_svc *svc,
 				 struct kvp_request *req,
 				 const struct kvp_ic_hdr *hdr)
 {
@@ -52,7 +52,7 @@ static void kvp_exchange_receive(struct kvp_service *svc,
 int kvp_exchange_reply(struct kvp_daemon *daemon, u32 id,
 		       const struct kvp_exchange_answer *answer)
 {
-	struct kvp_service *svc = &kvp_exchange;
+	struct kvp_svc *svc = &kvp_exchange;
 	struct kvp_request *req;
 	u32 status = answer->status;
 	int err = 0;
@@ -87,7 +87,7 @@ static const struct kvp_service_ops kvp_exchange_ops = {
 	.receive = kvp_exchange_receive,
 };
 
-struct kvp_service kvp_exchange = {
+struct kvp_svc kvp_exchange = {
 	.name = "exchange",
 	.id = KVP_SERVICE_EXCHANGE,
 	.ic_type = KVP_IC_TYPE_KVP,

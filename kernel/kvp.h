@@ -4,7 +4,8 @@
  * interface, so that a new one is a new file and no branch elsewhere:
  *
  *   transports        transport.h; vsock.c (kvp_vsock.ko), vmbus.c
- *   services          struct kvp_service below; exchange.c (KVP)
+ *   services          struct kvp_svc below; exchange.c (KVP, the
+ *                     host asks), activation.c (the guest asks)
  *   daemon endpoints  struct kvp_daemon below; netlink.c, chardev.c
  *
  * A packet from the host travels: transport -> kvp_transport_receive()
@@ -13,6 +14,11 @@
  * service's daemon through daemon->ops->deliver() -> the daemon's answer
  * through the service's own reply entry -> kvp_request_finish() -> the
  * transport's send().
+ *
+ * A request of the guest's own (activation) travels the other way: a
+ * netlink socket -> kvp_activation_request() -> the transport's send();
+ * the host's reply comes in as above, to the service's receive(), which
+ * relays it to that socket.
  */
 #ifndef _KVP_KVP_H
 #define _KVP_KVP_H
@@ -39,7 +45,7 @@ struct kvp_stats {
 	u64 truncated;
 };
 
-struct kvp_service;
+struct kvp_svc;
 struct kvp_daemon;
 
 /*
@@ -91,19 +97,41 @@ struct kvp_daemon {
 
 /* What one service does with the packets of its own IC message type. */
 struct kvp_service_ops {
-	/* A packet of type ic_type; lock held.  Must finish or queue req. */
-	void (*receive)(struct kvp_service *svc, struct kvp_request *req,
+	/*
+	 * A packet of type ic_type; lock held.  Must finish, queue or (where
+	 * the guest asks) free req.
+	 */
+	void (*receive)(struct kvp_svc *svc, struct kvp_request *req,
 			const struct kvp_ic_hdr *hdr);
+	/*
+	 * Optional, lock held: the connection ended or started over; the
+	 * service's own requests (those the guest sent) end with it.
+	 */
+	void (*reset)(struct kvp_svc *svc);
+	/*
+	 * Optional, lock held, from the service's timeout work: ends the
+	 * service's own requests whose deadline is not after `now`.  Returns
+	 * whether some remain, the earliest of their deadlines in *next.
+	 */
+	bool (*expire)(struct kvp_svc *svc, unsigned long now,
+		       unsigned long *next);
 };
 
 /*
  * One IC service's channel.  Negotiation is shared (transport.c) and uses
  * msg_versions; everything below `lock` is protected by it.
+ *
+ * guest_asks: the guest starts every exchange and the host only answers.
+ * Then no host packet is answered but a NEGOTIATE request: anything else
+ * the service does not take is dropped, counted as malformed (an answer to
+ * a reply would confuse the host).  Otherwise every host packet is a
+ * request and is answered, a malformed one with E_FAIL at once.
  */
-struct kvp_service {
+struct kvp_svc {
 	const char *name;
 	enum kvp_service_id id;
 	u16 ic_type;
+	bool guest_asks;
 	const struct kvp_ic_versions *msg_versions;
 	const struct kvp_service_ops *ops;
 
@@ -121,6 +149,7 @@ struct kvp_service {
 	struct delayed_work timeout_work;
 	bool timeout_armed;		/* timeout_work is set for timeout_at */
 	unsigned long timeout_at;
+	u32 state;			/* enum kvp_state, as last announced */
 };
 
 /* A snapshot for KVP_CMD_GET_STATUS. */
@@ -143,23 +172,36 @@ extern unsigned int kvp_daemon_wait_ms;
 extern unsigned int kvp_request_timeout_ms;
 
 /* service.c: what every service shares */
-struct kvp_service *kvp_service_get(enum kvp_service_id id);
-void kvp_service_init(struct kvp_service *svc);
-void kvp_service_uninit(struct kvp_service *svc);
+struct kvp_svc *kvp_service_get(enum kvp_service_id id);
+void kvp_service_init(struct kvp_svc *svc);
+void kvp_service_uninit(struct kvp_svc *svc);
 void kvp_request_finish(struct kvp_request *req, u32 status);
-void kvp_service_queue(struct kvp_service *svc, struct kvp_request *req);
-struct kvp_request *kvp_service_find(struct kvp_service *svc,
+void kvp_service_queue(struct kvp_svc *svc, struct kvp_request *req);
+struct kvp_request *kvp_service_find(struct kvp_svc *svc,
 				     struct kvp_daemon *daemon, u32 id);
-void kvp_service_drop_all(struct kvp_service *svc);
-void kvp_service_status(struct kvp_service *svc, struct kvp_status *status);
-int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon);
-void kvp_service_ready(struct kvp_service *svc, struct kvp_daemon *daemon);
-void kvp_service_detach(struct kvp_service *svc, struct kvp_daemon *daemon);
+void kvp_service_drop_all(struct kvp_svc *svc);
+void kvp_service_status(struct kvp_svc *svc, struct kvp_status *status);
+int kvp_service_attach(struct kvp_svc *svc, struct kvp_daemon *daemon);
+void kvp_service_ready(struct kvp_svc *svc, struct kvp_daemon *daemon);
+void kvp_service_detach(struct kvp_svc *svc, struct kvp_daemon *daemon);
+unsigned long kvp_service_deadline(unsigned int ms);
+void kvp_service_arm_timeout(struct kvp_svc *svc, unsigned long deadline);
+void kvp_service_state_changed(struct kvp_svc *svc);
 
 /* exchange.c: the KVP exchange service (its answers: msg.h) */
-extern struct kvp_service kvp_exchange;
+extern struct kvp_svc kvp_exchange;
 int kvp_exchange_reply(struct kvp_daemon *daemon, u32 id,
 		       const struct kvp_exchange_answer *answer);
+
+/*
+ * activation.c: the activation service.  Requests come from netlink
+ * sockets (by port id); each ends with kvp_netlink_activation() to its
+ * socket, unless the socket closed first.
+ */
+extern struct kvp_svc kvp_activation;
+int kvp_activation_request(u32 portid, u32 cookie, const u8 *body,
+			   size_t len);
+void kvp_activation_socket_closed(u32 portid);
 
 /* request.c: host packets' memory, with a reserve for hard times */
 struct kvp_request *kvp_request_alloc(size_t len);
@@ -170,6 +212,9 @@ void kvp_request_uninit(void);
 /* netlink.c: the generic-netlink family and its daemon endpoint */
 int kvp_netlink_init(void);
 void kvp_netlink_uninit(void);
+void kvp_netlink_activation(u32 portid, u32 cookie, const u8 *reply,
+			    size_t len, int err);
+void kvp_netlink_service_event(u32 service, u32 state);
 
 /*
  * chardev.c: /dev/vmbus/hv_kvp, the stock daemon's endpoint.  The node

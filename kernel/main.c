@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvp.ko: the Hyper-V KVP (Data Exchange) protocol engine.  Transports
- * (kvp_vmbus.ko, kvp_vsock.ko) bind to it; the daemon talks to it over the
- * generic-netlink family "kvp" (kvpd) or /dev/vmbus/hv_kvp (the stock
- * hv_kvp_daemon).  Layout of the core: kvp.h.
+ * kvp.ko: the Hyper-V KVP (Data Exchange) protocol engine, and the guest
+ * end of the activation channel.  Transports (kvp_vmbus.ko, kvp_vsock.ko)
+ * bind to it; the daemon talks to it over the generic-netlink family "kvp"
+ * (kvpd) or /dev/vmbus/hv_kvp (the stock hv_kvp_daemon).  Layout of the
+ * core: kvp.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,7 +21,7 @@ MODULE_PARM_DESC(daemon_wait_ms,
 unsigned int kvp_request_timeout_ms = 5000;
 module_param_named(request_timeout_ms, kvp_request_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(request_timeout_ms,
-		 "How long the daemon has to answer a host request, in ms (1-600000, default 5000)");
+		 "How long the daemon has to answer a host request, and the host an activation request, in ms (1-600000, default 5000)");
 
 static void kvp_services_init(void)
 {

@@ -2,7 +2,8 @@
 /*
  * The generic-netlink family "kvp" (uapi/kvp.h): status for anyone, daemon
  * registration and replies for CAP_NET_ADMIN, and the requests the kernel
- * sends to the registered daemon.
+ * sends to the registered daemon; activation requests from any
+ * CAP_NET_ADMIN socket and their ends; the "events" multicast group.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +23,18 @@ static const struct nla_policy kvp_policy[KVP_A_MAX + 1] = {
 	[KVP_A_KEY]	= { .type = NLA_NUL_STRING, .len = KVP_KEY_BYTES - 1 },
 	[KVP_A_VALUE]	= { .type = NLA_NUL_STRING,
 			    .len = KVP_VALUE_BYTES - 1 },
+	[KVP_A_SERVICE]	= { .type = NLA_U32 },
+	/* Any length: the parser refuses all but its own with EINVAL. */
+	[KVP_A_ACT_REQUEST] = { .type = NLA_BINARY },
+};
+
+/* The multicast groups, by index: KVP_NL_MCGRP_EVENTS is "events". */
+enum {
+	KVP_NL_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group kvp_mcgrps[] = {
+	[KVP_NL_MCGRP_EVENTS] = { .name = KVP_GENL_MCGRP_EVENTS },
 };
 
 static struct genl_family kvp_genl_family;
@@ -60,9 +73,11 @@ static int kvp_put_stats(struct sk_buff *skb, const struct kvp_stats *stats)
 	return 0;
 }
 
-static int kvp_put_status(struct sk_buff *skb, const struct kvp_status *st)
+static int kvp_put_status(struct sk_buff *skb, u32 service,
+			  const struct kvp_status *st)
 {
-	if (nla_put_u32(skb, KVP_A_STATE, st->state) ||
+	if (nla_put_u32(skb, KVP_A_SERVICE, service) ||
+	    nla_put_u32(skb, KVP_A_STATE, st->state) ||
 	    nla_put_u32(skb, KVP_A_PENDING, st->pending) ||
 	    nla_put_u32(skb, KVP_A_DAEMON_WAIT_MS, st->daemon_wait_ms) ||
 	    nla_put_u32(skb, KVP_A_REQUEST_TIMEOUT_MS, st->request_timeout_ms))
@@ -85,18 +100,28 @@ static int kvp_put_status(struct sk_buff *skb, const struct kvp_status *st)
 
 static int kvp_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 {
+	u32 service = KVP_SERVICE_KVP;
+	struct kvp_svc *svc;
 	struct kvp_status status;
 	struct sk_buff *reply;
 	void *hdr;
 
-	kvp_service_status(&kvp_exchange, &status);
+	if (info->attrs[KVP_A_SERVICE])
+		service = nla_get_u32(info->attrs[KVP_A_SERVICE]);
+	svc = kvp_service_get(service);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KVP_A_SERVICE],
+				    "no such service");
+		return -EINVAL;
+	}
+	kvp_service_status(svc, &status);
 	status.chardev = kvp_chardev_state();
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &kvp_genl_family, 0,
 				KVP_CMD_GET_STATUS);
-	if (!hdr || kvp_put_status(reply, &status)) {
+	if (!hdr || kvp_put_status(reply, service, &status)) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}
@@ -227,6 +252,18 @@ static int kvp_nl_reply(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int kvp_nl_activate(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+
+	if (!attrs[KVP_A_REQ_ID] || !attrs[KVP_A_ACT_REQUEST])
+		return -EINVAL;
+	return kvp_activation_request(info->snd_portid,
+				      nla_get_u32(attrs[KVP_A_REQ_ID]),
+				      nla_data(attrs[KVP_A_ACT_REQUEST]),
+				      nla_len(attrs[KVP_A_ACT_REQUEST]));
+}
+
 static const struct genl_small_ops kvp_genl_ops[] = {
 	{
 		.cmd = KVP_CMD_GET_STATUS,
@@ -242,6 +279,11 @@ static const struct genl_small_ops kvp_genl_ops[] = {
 		.doit = kvp_nl_reply,
 		.flags = GENL_ADMIN_PERM,
 	},
+	{
+		.cmd = KVP_CMD_ACTIVATE,
+		.doit = kvp_nl_activate,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
 static struct genl_family kvp_genl_family __ro_after_init = {
@@ -252,6 +294,8 @@ static struct genl_family kvp_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = kvp_genl_ops,
 	.n_small_ops = ARRAY_SIZE(kvp_genl_ops),
+	.mcgrps = kvp_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(kvp_mcgrps),
 	/* The core has its own lock: no need to hold genl_mutex. */
 	.parallel_ops = true,
 };
@@ -302,7 +346,58 @@ static int kvp_nl_deliver(struct kvp_daemon *daemon,
 	return err;
 }
 
-/* A daemon's socket closed: its registration ends with it. */
+/*
+ * The end of an activation request, to the socket that sent it: the host's
+ * reply body, or a positive errno.  Never blocks; a socket that is full or
+ * gone loses it (its owner times out on its own).
+ */
+void kvp_netlink_activation(u32 portid, u32 cookie, const u8 *reply,
+			    size_t len, int err)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(nla_total_size(sizeof(u32)) +
+			  nla_total_size(len) + nla_total_size(sizeof(u32)),
+			  GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &kvp_genl_family, 0, KVP_CMD_ACTIVATION);
+	if (!hdr || nla_put_u32(skb, KVP_A_REQ_ID, cookie) ||
+	    (err ? nla_put_u32(skb, KVP_A_ERRNO, err) :
+		   nla_put(skb, KVP_A_ACT_REPLY, len, reply))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_unicast(&init_net, skb, portid);
+}
+
+/* A service's state changed: to whoever listens to "events". */
+void kvp_netlink_service_event(u32 service, u32 state)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &kvp_genl_family, 0,
+			  KVP_CMD_SERVICE_EVENT);
+	if (!hdr || nla_put_u32(skb, KVP_A_SERVICE, service) ||
+	    nla_put_u32(skb, KVP_A_STATE, state)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&kvp_genl_family, skb, 0, KVP_NL_MCGRP_EVENTS,
+			  GFP_KERNEL);
+}
+
+/*
+ * A socket closed: a daemon's registration ends with it, and its
+ * activation requests are nobody's.
+ */
 static int kvp_netlink_notify(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
@@ -311,6 +406,7 @@ static int kvp_netlink_notify(struct notifier_block *nb, unsigned long event,
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net) || !n->portid)
 		return NOTIFY_DONE;
+	kvp_activation_socket_closed(n->portid);
 	spin_lock_bh(&kvp_nl_gone_lock);
 	if (kvp_nl_current && kvp_nl_current->portid == n->portid &&
 	    !kvp_nl_current->gone) {

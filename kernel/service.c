@@ -2,8 +2,9 @@
 /*
  * What every IC service shares: the table of services, requests waiting for
  * the service's daemon and their deadlines, the attachment of a daemon
- * endpoint, and the answer to the host.  What a request means is the
- * service's own business (exchange.c for KVP).
+ * endpoint, the answer to the host, and the state announced to the
+ * events group.  What a request means is the service's own business
+ * (exchange.c for KVP, activation.c for the guest's own requests).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,11 +17,12 @@
 #include "uapi/kvp.h"
 
 /* The services of the core: a new service is a row here. */
-static struct kvp_service *const kvp_services[KVP_SERVICE_COUNT] = {
+static struct kvp_svc *const kvp_services[KVP_SERVICE_COUNT] = {
 	[KVP_SERVICE_EXCHANGE] = &kvp_exchange,
+	[KVP_SERVICE_AVMA] = &kvp_activation,
 };
 
-struct kvp_service *kvp_service_get(enum kvp_service_id id)
+struct kvp_svc *kvp_service_get(enum kvp_service_id id)
 {
 	return id < KVP_SERVICE_COUNT ? kvp_services[id] : NULL;
 }
@@ -31,13 +33,13 @@ static unsigned int kvp_clamp_ms(unsigned int ms)
 	return clamp_t(unsigned int, ms, KVP_MS_MIN, KVP_MS_MAX);
 }
 
-static unsigned long kvp_deadline(unsigned int ms)
+unsigned long kvp_service_deadline(unsigned int ms)
 {
 	return jiffies + msecs_to_jiffies(kvp_clamp_ms(ms));
 }
 
 /* Lock held: arms the timeout work for `deadline` unless it fires sooner. */
-static void kvp_arm_timeout(struct kvp_service *svc, unsigned long deadline)
+void kvp_service_arm_timeout(struct kvp_svc *svc, unsigned long deadline)
 {
 	unsigned long now = jiffies;
 
@@ -53,7 +55,7 @@ static void kvp_arm_timeout(struct kvp_service *svc, unsigned long deadline)
  * Lock held: takes a request off the service's list and frees it; the
  * endpoint that had it is told, in case it still holds it for its daemon.
  */
-static void kvp_request_forget(struct kvp_service *svc,
+static void kvp_request_forget(struct kvp_svc *svc,
 			       struct kvp_request *req)
 {
 	if (!list_empty(&req->list)) {
@@ -71,7 +73,7 @@ static void kvp_request_forget(struct kvp_service *svc,
  */
 void kvp_request_finish(struct kvp_request *req, u32 status)
 {
-	struct kvp_service *svc = kvp_service_get(req->service);
+	struct kvp_svc *svc = kvp_service_get(req->service);
 	struct kvp_transport *transport = svc->transport;
 
 	lockdep_assert_held(&svc->lock);
@@ -85,7 +87,7 @@ void kvp_request_finish(struct kvp_request *req, u32 status)
 }
 
 /* Hands a waiting request to the attached daemon, if there is one. */
-static void kvp_request_to_daemon(struct kvp_service *svc,
+static void kvp_request_to_daemon(struct kvp_svc *svc,
 				  struct kvp_request *req)
 {
 	struct kvp_daemon *daemon = svc->daemon;
@@ -104,15 +106,15 @@ static void kvp_request_to_daemon(struct kvp_service *svc,
 		return;
 	}
 	req->daemon = daemon;
-	req->deadline = kvp_deadline(READ_ONCE(kvp_request_timeout_ms));
-	kvp_arm_timeout(svc, req->deadline);
+	req->deadline = kvp_service_deadline(READ_ONCE(kvp_request_timeout_ms));
+	kvp_service_arm_timeout(svc, req->deadline);
 }
 
 /*
  * Queues a well-formed host request for the service's daemon (lock held).
  * It waits daemon_wait_ms for a daemon, then request_timeout_ms at it.
  */
-void kvp_service_queue(struct kvp_service *svc, struct kvp_request *req)
+void kvp_service_queue(struct kvp_svc *svc, struct kvp_request *req)
 {
 	lockdep_assert_held(&svc->lock);
 	if (++svc->next_id == 0)
@@ -126,13 +128,13 @@ void kvp_service_queue(struct kvp_service *svc, struct kvp_request *req)
 		kvp_request_finish(req, KVP_E_FAIL);
 		return;
 	}
-	req->deadline = kvp_deadline(READ_ONCE(kvp_daemon_wait_ms));
-	kvp_arm_timeout(svc, req->deadline);
+	req->deadline = kvp_service_deadline(READ_ONCE(kvp_daemon_wait_ms));
+	kvp_service_arm_timeout(svc, req->deadline);
 	kvp_request_to_daemon(svc, req);
 }
 
 /* The request `id` that went to `daemon`, still waiting for its answer. */
-struct kvp_request *kvp_service_find(struct kvp_service *svc,
+struct kvp_request *kvp_service_find(struct kvp_svc *svc,
 				     struct kvp_daemon *daemon, u32 id)
 {
 	struct kvp_request *req;
@@ -145,17 +147,19 @@ struct kvp_request *kvp_service_find(struct kvp_service *svc,
 }
 
 /* The connection went away or started over: no one to answer. */
-void kvp_service_drop_all(struct kvp_service *svc)
+void kvp_service_drop_all(struct kvp_svc *svc)
 {
 	struct kvp_request *req, *tmp;
 
 	lockdep_assert_held(&svc->lock);
 	list_for_each_entry_safe(req, tmp, &svc->pending, list)
 		kvp_request_forget(svc, req);
+	if (svc->ops->reset)
+		svc->ops->reset(svc);
 }
 
 /* Lock held: the waiting requests go to the attached daemon, oldest first. */
-static void kvp_service_hand_waiting(struct kvp_service *svc)
+static void kvp_service_hand_waiting(struct kvp_svc *svc)
 {
 	struct kvp_request *req, *tmp;
 
@@ -166,11 +170,11 @@ static void kvp_service_hand_waiting(struct kvp_service *svc)
 
 static void kvp_timeout_work_fn(struct work_struct *work)
 {
-	struct kvp_service *svc = container_of(to_delayed_work(work),
-					       struct kvp_service,
+	struct kvp_svc *svc = container_of(to_delayed_work(work),
+					       struct kvp_svc,
 					       timeout_work);
 	struct kvp_request *req, *tmp;
-	unsigned long now = jiffies, next = 0;
+	unsigned long now = jiffies, next = 0, req_next;
 	bool more = false, freed = false;
 
 	mutex_lock(&svc->lock);
@@ -195,8 +199,13 @@ static void kvp_timeout_work_fn(struct work_struct *work)
 	 */
 	if (freed && svc->daemon)
 		kvp_service_hand_waiting(svc);
+	if (svc->ops->expire && svc->ops->expire(svc, now, &req_next) &&
+	    (!more || time_before(req_next, next))) {
+		next = req_next;
+		more = true;
+	}
 	if (more)
-		kvp_arm_timeout(svc, next);
+		kvp_service_arm_timeout(svc, next);
 	mutex_unlock(&svc->lock);
 }
 
@@ -206,7 +215,7 @@ static void kvp_timeout_work_fn(struct work_struct *work)
  * waiting.  The daemon and the requests it holds change together under the
  * lock, so no request can go to a daemon that is not the attached one.
  */
-int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon)
+int kvp_service_attach(struct kvp_svc *svc, struct kvp_daemon *daemon)
 {
 	struct kvp_daemon *holder;
 
@@ -231,7 +240,7 @@ int kvp_service_attach(struct kvp_service *svc, struct kvp_daemon *daemon)
  * The attached `daemon`, which takes one request at a time, can take the
  * next: the waiting requests are offered to it again.
  */
-void kvp_service_ready(struct kvp_service *svc, struct kvp_daemon *daemon)
+void kvp_service_ready(struct kvp_svc *svc, struct kvp_daemon *daemon)
 {
 	mutex_lock(&svc->lock);
 	if (svc->daemon == daemon)
@@ -244,7 +253,7 @@ void kvp_service_ready(struct kvp_service *svc, struct kvp_daemon *daemon)
  * held is failed to the host at once; waiting requests wait for the next.
  * After this returns the service never calls the daemon again.
  */
-void kvp_service_detach(struct kvp_service *svc, struct kvp_daemon *daemon)
+void kvp_service_detach(struct kvp_svc *svc, struct kvp_daemon *daemon)
 {
 	struct kvp_request *req, *tmp;
 
@@ -257,18 +266,38 @@ void kvp_service_detach(struct kvp_service *svc, struct kvp_daemon *daemon)
 	mutex_unlock(&svc->lock);
 }
 
-void kvp_service_status(struct kvp_service *svc, struct kvp_status *status)
+/* Lock held: enum kvp_state. */
+static u32 kvp_service_state(struct kvp_svc *svc)
+{
+	if (!svc->transport)
+		return KVP_STATE_NO_TRANSPORT;
+	if (!svc->connected)
+		return KVP_STATE_CONNECTING;
+	if (!svc->negotiated)
+		return KVP_STATE_CONNECTED;
+	return KVP_STATE_NEGOTIATED;
+}
+
+/*
+ * Lock held, after anything that may change the service's state: a change
+ * is announced to the netlink "events" group, once.
+ */
+void kvp_service_state_changed(struct kvp_svc *svc)
+{
+	u32 state = kvp_service_state(svc);
+
+	lockdep_assert_held(&svc->lock);
+	if (state == svc->state)
+		return;
+	svc->state = state;
+	kvp_netlink_service_event(svc->id, state);
+}
+
+void kvp_service_status(struct kvp_svc *svc, struct kvp_status *status)
 {
 	memset(status, 0, sizeof(*status));
 	mutex_lock(&svc->lock);
-	if (!svc->transport)
-		status->state = KVP_STATE_NO_TRANSPORT;
-	else if (!svc->connected)
-		status->state = KVP_STATE_CONNECTING;
-	else if (!svc->negotiated)
-		status->state = KVP_STATE_CONNECTED;
-	else
-		status->state = KVP_STATE_NEGOTIATED;
+	status->state = kvp_service_state(svc);
 	if (svc->transport)
 		strscpy(status->transport, svc->transport->name,
 			sizeof(status->transport));
@@ -288,7 +317,7 @@ void kvp_service_status(struct kvp_service *svc, struct kvp_status *status)
 	mutex_unlock(&svc->lock);
 }
 
-void kvp_service_init(struct kvp_service *svc)
+void kvp_service_init(struct kvp_svc *svc)
 {
 	mutex_init(&svc->lock);
 	INIT_LIST_HEAD(&svc->pending);
@@ -296,7 +325,7 @@ void kvp_service_init(struct kvp_service *svc)
 }
 
 /* After the transports and daemon endpoints are gone. */
-void kvp_service_uninit(struct kvp_service *svc)
+void kvp_service_uninit(struct kvp_svc *svc)
 {
 	cancel_delayed_work_sync(&svc->timeout_work);
 	mutex_lock(&svc->lock);

@@ -18,19 +18,29 @@
 static DEFINE_MUTEX(kvp_transport_lock);	/* serializes binding */
 static struct kvp_transport *kvp_transport_bound;
 
-/* Every service's state follows the transport's; each under its lock. */
-static void kvp_transport_bind(struct kvp_transport *transport)
+/*
+ * The services in `services` are bound to `transport` (NULL: none), the
+ * others to no transport; each service that changes starts over
+ * unconnected, under its lock.
+ */
+static void kvp_transport_bind(struct kvp_transport *transport,
+			       unsigned long services)
 {
-	struct kvp_service *svc;
+	struct kvp_transport *bound;
+	struct kvp_svc *svc;
 	int i;
 
 	for (i = 0; i < KVP_SERVICE_COUNT; i++) {
 		svc = kvp_service_get(i);
+		bound = services & BIT(i) ? transport : NULL;
 		mutex_lock(&svc->lock);
-		kvp_service_drop_all(svc);
-		svc->transport = transport;
-		svc->connected = false;
-		svc->negotiated = false;
+		if (svc->transport != bound) {
+			kvp_service_drop_all(svc);
+			svc->transport = bound;
+			svc->connected = false;
+			svc->negotiated = false;
+			kvp_service_state_changed(svc);
+		}
 		mutex_unlock(&svc->lock);
 	}
 }
@@ -71,7 +81,7 @@ int kvp_transport_register(struct kvp_transport *transport)
 		INIT_LIST_HEAD(&transport->rx_queue);
 		INIT_WORK(&transport->rx_work, kvp_transport_rx_work);
 		kvp_transport_bound = transport;
-		kvp_transport_bind(transport);
+		kvp_transport_bind(transport, transport->services);
 	}
 	mutex_unlock(&kvp_transport_lock);
 	if (!err)
@@ -98,11 +108,25 @@ void kvp_transport_unregister(struct kvp_transport *transport)
 	list_for_each_entry_safe(req, tmp, &transport->rx_queue, list)
 		kvp_request_free(req);
 	INIT_LIST_HEAD(&transport->rx_queue);
-	kvp_transport_bind(NULL);
+	kvp_transport_bind(NULL, 0);
 	mutex_unlock(&kvp_transport_lock);
 	kvp_chardev_transport_changed();
 }
 EXPORT_SYMBOL_GPL(kvp_transport_unregister);
+
+/*
+ * Narrows (or widens again) the services a bound transport carries, within
+ * those it can carry; a service it stops carrying has no transport.
+ */
+void kvp_transport_carry(struct kvp_transport *transport,
+			 unsigned long services)
+{
+	mutex_lock(&kvp_transport_lock);
+	if (kvp_transport_bound == transport)
+		kvp_transport_bind(transport, services & transport->services);
+	mutex_unlock(&kvp_transport_lock);
+}
+EXPORT_SYMBOL_GPL(kvp_transport_carry);
 
 /* Whether a transport is bound now (the chardev's node follows it). */
 bool kvp_transport_is_bound(void)
@@ -123,7 +147,7 @@ bool kvp_transport_is_bound(void)
 void kvp_transport_set_connected(struct kvp_transport *transport,
 				 enum kvp_service_id service, bool connected)
 {
-	struct kvp_service *svc = kvp_service_get(service);
+	struct kvp_svc *svc = kvp_service_get(service);
 
 	flush_work(&transport->rx_work);
 	mutex_lock(&svc->lock);
@@ -131,6 +155,7 @@ void kvp_transport_set_connected(struct kvp_transport *transport,
 		kvp_service_drop_all(svc);
 		svc->connected = connected;
 		svc->negotiated = false;
+		kvp_service_state_changed(svc);
 	}
 	mutex_unlock(&svc->lock);
 }
@@ -139,7 +164,7 @@ EXPORT_SYMBOL_GPL(kvp_transport_set_connected);
 void kvp_transport_malformed(struct kvp_transport *transport,
 			     enum kvp_service_id service)
 {
-	struct kvp_service *svc = kvp_service_get(service);
+	struct kvp_svc *svc = kvp_service_get(service);
 
 	mutex_lock(&svc->lock);
 	svc->stats.malformed++;
@@ -149,7 +174,7 @@ EXPORT_SYMBOL_GPL(kvp_transport_malformed);
 
 /*
  * Takes one packet from the host, in any context; pkt is only read during
- * the call.  Returns 0 once the packet is queued (it will be answered),
+ * the call.  Returns 0 once the packet is queued (it will be dealt with),
  * -EPROTO for one too short to be an IC packet (it cannot be answered: a
  * framing error of the transport's), -ENOMEM when no copy could be made (the
  * transport keeps the packet and hands it over again later).
@@ -184,7 +209,7 @@ EXPORT_SYMBOL_GPL(kvp_transport_receive);
  * lists, or zero counts and E_FAIL when nothing matches.  A negotiation too
  * malformed to answer properly is refused with E_FAIL, unchanged.
  */
-static void kvp_transport_negotiate(struct kvp_service *svc,
+static void kvp_transport_negotiate(struct kvp_svc *svc,
 				    struct kvp_request *req)
 {
 	u32 fw, msg;
@@ -193,8 +218,10 @@ static void kvp_transport_negotiate(struct kvp_service *svc,
 	err = kvp_ic_negotiate(req->pkt, req->len, svc->msg_versions, &fw,
 			       &msg);
 	/* A failed negotiation leaves the channel unnegotiated. */
-	if (err)
+	if (err) {
 		svc->negotiated = false;
+		kvp_service_state_changed(svc);
+	}
 	if (err == -EINVAL) {
 		svc->stats.malformed++;
 		pr_warn_ratelimited("%s: malformed negotiation refused\n",
@@ -219,39 +246,73 @@ static void kvp_transport_negotiate(struct kvp_service *svc,
 	svc->fw_version = fw;
 	svc->msg_version = msg;
 	kvp_request_finish(req, KVP_S_OK);
+	kvp_service_state_changed(svc);
 }
 
 /*
- * Process context, in arrival order.  Every packet with an IC header is
- * answered: a malformed one, one of a type the service does not handle, or
- * a request before the host negotiated gets E_FAIL at once (a Hyper-V host
- * always negotiates first).
+ * A packet the service does not take (lock held).  Where the host asks it
+ * is answered E_FAIL at once: the host never waits.  Where the guest asks
+ * it is dropped unanswered and counted as malformed.
+ */
+static void kvp_transport_refuse(struct kvp_svc *svc,
+				 struct kvp_request *req, bool malformed)
+{
+	if (malformed || svc->guest_asks)
+		svc->stats.malformed++;
+	if (svc->guest_asks)
+		kvp_request_free(req);
+	else
+		kvp_request_finish(req, KVP_E_FAIL);
+}
+
+static const char *kvp_refused(struct kvp_svc *svc)
+{
+	return svc->guest_asks ? "dropped" : "refused";
+}
+
+/*
+ * Whether a NEGOTIATE is answered: always where the host asks; where the
+ * guest asks, only a request (anything else would be an answer to a reply).
+ */
+static bool kvp_transport_is_negotiation(struct kvp_svc *svc,
+					 const struct kvp_ic_hdr *hdr)
+{
+	return hdr->type == KVP_IC_TYPE_NEGOTIATE &&
+	       (!svc->guest_asks || (hdr->flags & KVP_IC_FLAG_REQUEST));
+}
+
+/*
+ * Process context, in arrival order.  Where the host asks, every packet
+ * with an IC header is answered: a malformed one, one of a type the service
+ * does not handle, or a request before the host negotiated gets E_FAIL at
+ * once (a Hyper-V host always negotiates first).  Where the guest asks,
+ * those are dropped instead (kvp_transport_refuse()).
  */
 static void kvp_transport_dispatch(struct kvp_transport *transport,
 				   struct kvp_request *req)
 {
-	struct kvp_service *svc = kvp_service_get(req->service);
+	struct kvp_svc *svc = kvp_service_get(req->service);
 	struct kvp_ic_hdr hdr;
 
 	mutex_lock(&svc->lock);
 	if (svc->transport != transport || !svc->connected) {
 		kvp_request_free(req);
 	} else if (kvp_ic_parse(req->pkt, req->len, &hdr)) {
-		svc->stats.malformed++;
-		pr_warn_ratelimited("%s: inconsistent IC packet (%zu bytes) refused\n",
-				    svc->name, req->len);
-		kvp_request_finish(req, KVP_E_FAIL);
-	} else if (hdr.type == KVP_IC_TYPE_NEGOTIATE) {
+		pr_warn_ratelimited("%s: inconsistent IC packet (%zu bytes) %s\n",
+				    svc->name, req->len, kvp_refused(svc));
+		kvp_transport_refuse(svc, req, true);
+	} else if (kvp_transport_is_negotiation(svc, &hdr)) {
 		kvp_transport_negotiate(svc, req);
 	} else if (hdr.type != svc->ic_type) {
-		svc->stats.malformed++;
-		pr_warn_ratelimited("%s: IC message type %u refused\n",
-				    svc->name, hdr.type);
-		kvp_request_finish(req, KVP_E_FAIL);
+		pr_warn_ratelimited("%s: IC message type %u %s\n",
+				    svc->name, hdr.type, kvp_refused(svc));
+		kvp_transport_refuse(svc, req, true);
 	} else if (!svc->negotiated) {
-		pr_warn_ratelimited("%s: request before negotiation refused\n",
-				    svc->name);
-		kvp_request_finish(req, KVP_E_FAIL);
+		pr_warn_ratelimited("%s: %s before negotiation %s\n",
+				    svc->name,
+				    svc->guest_asks ? "reply" : "request",
+				    kvp_refused(svc));
+		kvp_transport_refuse(svc, req, false);
 	} else {
 		svc->ops->receive(svc, req, &hdr);
 	}

@@ -203,6 +203,8 @@ static int kvp_vmbus_probe(struct hv_device *dev,
 	INIT_WORK(&kv->malformed_work, kvp_vmbus_count_malformed);
 	kv->transport.name = "vmbus";
 	kv->transport.ops = &kvp_vmbus_ops;
+	/* Its device's service only: Hyper-V's activation is undocumented. */
+	kv->transport.services = BIT(kv->service);
 	err = kvp_transport_register(&kv->transport);
 	if (err) {
 		dev_err(&dev->device, "kvp.ko is bound to another transport (kvp_vsock?): %d\n",

@@ -60,10 +60,13 @@ struct kvp_vsock {
 
 static struct kvp_vsock *kvp_vsock;
 
-/* The wire's service numbers, by the core's service id. */
+/* The wire's service numbers, by the core's service id: it carries all. */
 static const u16 kvp_vsock_wire_service[KVP_SERVICE_COUNT] = {
 	[KVP_SERVICE_EXCHANGE] = KVP_VSOCK_SERVICE_KVP,
+	[KVP_SERVICE_AVMA] = KVP_VSOCK_SERVICE_ACTIVATION,
 };
+
+#define KVP_VSOCK_SERVICES	(BIT(KVP_SERVICE_COUNT) - 1)
 
 /* The core's service for a wire service number; false if we have none. */
 static bool kvp_vsock_core_service(u16 wire, enum kvp_service_id *service)
@@ -237,14 +240,24 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	return 0;
 }
 
+/*
+ * The services the host announced are connected, the others not carried
+ * while the connection lasts: no request of the guest's waits on a host
+ * that does not serve it.  Once it ends, the transport carries them all
+ * again, waiting for the next host.
+ */
 static void kvp_vsock_set_connected(struct kvp_vsock *vs, bool connected)
 {
 	int i;
 
+	if (connected)
+		kvp_transport_carry(&vs->transport, vs->services);
 	for (i = 0; i < KVP_SERVICE_COUNT; i++)
 		if (vs->services & BIT(i))
 			kvp_transport_set_connected(&vs->transport, i,
 						    connected);
+	if (!connected)
+		kvp_transport_carry(&vs->transport, KVP_VSOCK_SERVICES);
 }
 
 /*
@@ -362,6 +375,7 @@ static int __init kvp_vsock_init(void)
 	init_waitqueue_head(&vs->wait);
 	vs->transport.name = "vsock";
 	vs->transport.ops = &kvp_vsock_ops;
+	vs->transport.services = KVP_VSOCK_SERVICES;
 	err = kvp_transport_register(&vs->transport);
 	if (err)
 		goto err_free;

@@ -199,7 +199,7 @@ TEST(version_zero)
 	EXPECT_EQ(3, f.version);
 }
 
-/* A version-2 WELCOME and its payload, byte for byte (protocol.rst 5.3). */
+/* A version-2 WELCOME and its payload, byte for byte (protocol.rst 6.3). */
 TEST(welcome_v2_bytes)
 {
 	static const u8 want[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
@@ -241,7 +241,7 @@ TEST(welcome_v1_is_empty)
 	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 1, &services));
 }
 
-/* What a guest refuses instead of a WELCOME (protocol.rst 5.3). */
+/* What a guest refuses instead of a WELCOME (protocol.rst 6.3). */
 TEST(welcome_refused)
 {
 	const struct kvp_frame good = { .version = 2,

@@ -804,7 +804,7 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	EXPECT_EQ(NULL, strstr(self->r.out, "vm-10"));
 }
 
-/* The examples of protocol.rst 5.3, as the daemon sends them. */
+/* The examples of protocol.rst 6.3, as the daemon sends them. */
 static const u8 welcome_v2[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
 	0x4b, 0x56, 0x50, 0x46, 0x02, 0x00, 0x02, 0x00,
 	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,

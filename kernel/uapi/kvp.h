@@ -18,14 +18,16 @@
  *
  * KVP_CMD_GET_STATUS (any user)
  *   Request: optional KVP_A_SERVICE (u32, enum kvp_service; default
- *   KVP_SERVICE_KVP).
+ *   KVP_SERVICE_KVP; EINVAL for a service kvp.ko does not have).
  *   Reply (KVP_CMD_GET_STATUS), about that service:
  *     KVP_A_SERVICE            u32, the service this status is about
  *     KVP_A_STATE              u32, enum kvp_state
  *     KVP_A_TRANSPORT          string, name of the bound transport
  *                              ("vsock", "vmbus"); absent when none
+ *                              carries the service
  *     KVP_A_FW_VERSION         u32, negotiated IC framework version
- *     KVP_A_MSG_VERSION        u32, negotiated KVP message version
+ *     KVP_A_MSG_VERSION        u32, negotiated message version of the
+ *                              service (KVP, or activation)
  *                              (both major << 16 | minor; absent before
  *                              the host negotiated)
  *     KVP_A_DAEMON_PID         u32, process id of the registered daemon;
@@ -36,7 +38,9 @@
  *                              hv_kvp_daemon); absent when none is
  *     KVP_A_CHARDEV            u32, enum kvp_chardev_state: whether
  *                              /dev/vmbus/hv_kvp is kvp's
- *     KVP_A_PENDING            u32, host requests queued or at the daemon
+ *     KVP_A_PENDING            u32, host requests queued or at the daemon;
+ *                              for activation, requests waiting for
+ *                              the host's reply
  *     KVP_A_DAEMON_WAIT_MS     u32, how long a host request waits for a
  *                              daemon to register (module parameter)
  *     KVP_A_REQUEST_TIMEOUT_MS u32, how long the daemon has to answer
@@ -49,7 +53,9 @@
  *       TIMEOUTS     requests failed because no daemon answered in time;
  *                    for activation, because the host did not
  *       MALFORMED    packets dropped or refused as malformed
- *       LATE_REPLIES daemon replies that came after their request ended
+ *       LATE_REPLIES daemon replies that came after their request ended;
+ *                    for activation, host replies that came after their
+ *                    request timed out
  *       NEGOTIATIONS version negotiations answered
  *       TRUNCATED    replies whose key or value was cut to the wire limit
  *
@@ -92,8 +98,9 @@
  *                        212 bytes; kvp.ko adds the IC header
  *   Errors: EINVAL (attribute missing, or a body that does not parse),
  *   EHOSTUNREACH (no transport is bound, or the bound one carries no
- *   activation channel: VMBus), ENOTCONN (the transport carries one but
- *   the host has not negotiated it yet), EBUSY (the socket already has 8
+ *   activation channel: VMBus, or a vsock host that does not serve it),
+ *   ENOTCONN (the transport carries one but the host has not negotiated
+ *   it yet), EBUSY (the socket already has 8
  *   requests outstanding), ENOMEM.
  *
  * KVP_CMD_ACTIVATION (kernel -> the socket that sent KVP_CMD_ACTIVATE)
@@ -179,7 +186,7 @@ enum kvp_service {
 };
 
 enum kvp_state {
-	KVP_STATE_NO_TRANSPORT,	/* no transport module bound */
+	KVP_STATE_NO_TRANSPORT,	/* no transport bound that carries it */
 	KVP_STATE_CONNECTING,	/* transport bound, host not reached yet */
 	KVP_STATE_CONNECTED,	/* host reached, versions not negotiated */
 	KVP_STATE_NEGOTIATED,	/* host negotiated; requests flow */

@@ -28,3 +28,4 @@ FUZZ_stock_SRCS := kernel/stock.c kernel/msg.c kernel/utf16.c kernel/ic.c
 FUZZ_grant_SRCS := userspace/lib/grant.c userspace/lib/sign.c
 FUZZ_catalog_SRCS := userspace/lib/catalog.c userspace/lib/sign.c \
 	userspace/lib/grant.c kernel/utf16.c
+FUZZ_avma_SRCS := kernel/avma.c

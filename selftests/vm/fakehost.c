@@ -175,6 +175,33 @@ u32 fakehost_await_status(int fd, u64 id, u8 *pkt, size_t len)
 	return hdr.status;
 }
 
+/*
+ * The host's NEGOTIATE on the activation service (vsock service 1),
+ * offering framework [1.0, 3.0] and activation 1.0, as it sends it after
+ * WELCOME.  0 with the guest's choice, or -errno.
+ */
+int fakehost_negotiate_activation(int fd, u64 id, u32 *fw, u32 *msgv)
+{
+	static const u32 fws[] = { KVP_VERSION(1, 0), KVP_VERSION(3, 0) };
+	static const u32 msgs[] = { KVP_VERSION(1, 0) };
+	struct kvp_frame frame;
+	u8 pkt[128];
+	size_t len;
+	int n;
+
+	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), fws, 2, msgs, 1);
+	if (fakehost_send_frame(fd, fakehost_version, KVP_VSOCK_PACKET,
+				KVP_VSOCK_SERVICE_ACTIVATION, id, pkt, len))
+		return -EIO;
+	n = fakehost_recv(fd, &frame, pkt, FAKEHOST_WAIT_MS);
+	if (n < 0)
+		return n;
+	if (n != (int)len || frame.type != KVP_VSOCK_PACKET || frame.id != id ||
+	    frame.service != KVP_VSOCK_SERVICE_ACTIVATION)
+		return -EPROTO;
+	return kvp_ic_parse_negotiate_reply(pkt, n, fw, msgv);
+}
+
 int fakehost_negotiate(int fd, u64 id, u32 *fw, u32 *msgv)
 {
 	static const u32 fws[] = { KVP_VERSION(1, 0), KVP_VERSION(3, 0) };

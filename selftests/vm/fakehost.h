@@ -30,6 +30,7 @@ int fakehost_recv(int fd, struct kvp_frame *frame, u8 *payload,
 int fakehost_transact(int fd, u64 id, u8 *pkt, size_t len, int timeout_ms);
 u32 fakehost_await_status(int fd, u64 id, u8 *pkt, size_t len);
 int fakehost_negotiate(int fd, u64 id, u32 *fw, u32 *msg);
+int fakehost_negotiate_activation(int fd, u64 id, u32 *fw, u32 *msg);
 size_t fakehost_kvp_request(u8 *pkt, u8 op, u8 pool, const char *key,
 			    const char *value, u32 index);
 u32 fakehost_kvp_call(int fd, u64 id, u8 *pkt, u8 op, u8 pool,

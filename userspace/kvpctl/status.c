@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvpctl status: the module (loaded?, transport, negotiated versions,
- * daemon, counters) and the pools on disk.
+ * daemon, counters), its activation channel, and the pools on disk.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,7 +62,32 @@ static void kvpctl_print_pools_text(void)
 	}
 }
 
-static void kvpctl_print_text(const char *module, const struct kvp_nl_status *st)
+/* The activation channel; act is NULL when the module has none. */
+static void kvpctl_print_activation_text(const struct kvp_nl_status *act)
+{
+	int i;
+
+	if (!act) {
+		printf("activation:  not in this module\n");
+		return;
+	}
+	printf("activation:  %s", kvp_nl_state_name(act->state));
+	if (act->transport[0])
+		printf(" over %s", act->transport);
+	if (act->negotiated)
+		printf(" (framework %u.%u, activation %u.%u)",
+		       act->fw_version >> 16, act->fw_version & 0xffff,
+		       act->msg_version >> 16, act->msg_version & 0xffff);
+	printf(", %u pending\n", act->pending);
+	printf("  counters: ");
+	for (i = 0; i < KVP_NL_NR_STATS; i++)
+		printf(" %s %llu", kvp_nl_stat_names[i],
+		       (unsigned long long)act->stats[i]);
+	printf("\n");
+}
+
+static void kvpctl_print_text(const char *module, const struct kvp_nl_status *st,
+			      const struct kvp_nl_status *act)
 {
 	int i;
 
@@ -88,10 +113,33 @@ static void kvpctl_print_text(const char *module, const struct kvp_nl_status *st
 		printf(" %s %llu", kvp_nl_stat_names[i],
 		       (unsigned long long)st->stats[i]);
 	printf("\n");
+	kvpctl_print_activation_text(act);
 	kvpctl_print_pools_text();
 }
 
-static void kvpctl_print_json(const char *module, const struct kvp_nl_status *st)
+/* "activation": {...}, the fields of the exchange's, for the channel. */
+static void kvpctl_print_activation_json(struct kvp_json *json,
+					 const struct kvp_nl_status *act)
+{
+	int i;
+
+	kvp_json_open(json, "activation", '{');
+	kvp_json_str(json, "transport", act->transport);
+	kvp_json_str(json, "state", kvp_nl_state_name(act->state));
+	if (act->negotiated) {
+		kvp_json_uint(json, "framework_version", act->fw_version);
+		kvp_json_uint(json, "message_version", act->msg_version);
+	}
+	kvp_json_uint(json, "pending", act->pending);
+	kvp_json_open(json, "counters", '{');
+	for (i = 0; i < KVP_NL_NR_STATS; i++)
+		kvp_json_uint(json, kvp_nl_stat_names[i], act->stats[i]);
+	kvp_json_close(json, '}');
+	kvp_json_close(json, '}');
+}
+
+static void kvpctl_print_json(const char *module, const struct kvp_nl_status *st,
+			      const struct kvp_nl_status *act)
 {
 	struct kvp_json json;
 	int i;
@@ -99,6 +147,13 @@ static void kvpctl_print_json(const char *module, const struct kvp_nl_status *st
 	kvp_json_init(&json, stdout);
 	kvp_json_open(&json, NULL, '{');
 	kvp_json_str(&json, "module", module);
+	/*
+	 * Before the KVP exchange's fields, so that the last of each name
+	 * on the line is still the exchange's, as it was before activation
+	 * (scripts read the line with greedy patterns).
+	 */
+	if (act)
+		kvpctl_print_activation_json(&json, act);
 	kvp_json_str(&json, "transport", st->transport);
 	kvp_json_str(&json, "state", kvp_nl_state_name(st->state));
 	if (st->negotiated) {
@@ -120,7 +175,8 @@ static void kvpctl_print_json(const char *module, const struct kvp_nl_status *st
 
 int kvpctl_status(int argc, char **argv)
 {
-	struct kvp_nl_status st;
+	struct kvp_nl_status st, act;
+	bool has_act = false;
 	const char *module;
 	struct kvp_nl *nl;
 	int err;
@@ -134,6 +190,10 @@ int kvpctl_status(int argc, char **argv)
 	err = kvp_nl_open(&nl);
 	if (!err) {
 		err = kvp_nl_status(nl, &st);
+		/* A module of netlink version 1 has no activation. */
+		has_act = !err && !kvp_nl_service_status(nl,
+							  KVP_SERVICE_ACTIVATION,
+							  &act);
 		kvp_nl_close(nl);
 	}
 	if (err) {
@@ -143,8 +203,8 @@ int kvpctl_status(int argc, char **argv)
 		return KVPCTL_NO_MODULE;
 	}
 	if (kvpctl_opts.json)
-		kvpctl_print_json(module, &st);
+		kvpctl_print_json(module, &st, has_act ? &act : NULL);
 	else
-		kvpctl_print_text(module, &st);
+		kvpctl_print_text(module, &st, has_act ? &act : NULL);
 	return KVPCTL_OK;
 }

@@ -3,8 +3,9 @@
  * The "kvp" generic-netlink client.  Requests from the kernel can arrive at
  * any time once a daemon is registered, even before the kernel acknowledges
  * the registration itself, so every receive path hands them to the daemon's
- * handler; kernel errors are matched to the message they answer by sequence
- * number and kept as plain errno values.
+ * handler; so it does with the ends of activation requests and with
+ * service events.  Kernel errors are matched to the message they answer by
+ * sequence number and kept as plain errno values.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +25,10 @@ struct kvp_nl {
 	int family;
 	kvp_nl_request_fn on_request;
 	void *on_request_arg;
+	kvp_nl_activation_fn on_activation;
+	void *on_activation_arg;
+	kvp_nl_event_fn on_event;
+	void *on_event_arg;
 	/* The transaction in progress. */
 	unsigned int seq;
 	bool done;
@@ -109,6 +114,24 @@ static void kvp_nl_parse_status(struct nlattr **attrs,
 			st->stats[i] = nla_get_u64(attrs[kvp_nl_stat_attrs[i]]);
 }
 
+/* The end of an activation request: its reply body, or an errno. */
+static void kvp_nl_activation(struct kvp_nl *nl, struct nlattr **attrs)
+{
+	struct kvp_nl_activation act = { 0 };
+
+	if (!nl->on_activation || !attrs[KVP_A_REQ_ID] ||
+	    (!attrs[KVP_A_ACT_REPLY] && !attrs[KVP_A_ERRNO]))
+		return;
+	act.cookie = nla_get_u32(attrs[KVP_A_REQ_ID]);
+	if (attrs[KVP_A_ERRNO]) {
+		act.error = (int)nla_get_u32(attrs[KVP_A_ERRNO]);
+	} else {
+		act.reply = nla_data(attrs[KVP_A_ACT_REPLY]);
+		act.reply_len = nla_len(attrs[KVP_A_ACT_REPLY]);
+	}
+	nl->on_activation(nl, &act, nl->on_activation_arg);
+}
+
 static int kvp_nl_valid(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *gnlh = nlmsg_data(nlmsg_hdr(msg));
@@ -118,15 +141,16 @@ static int kvp_nl_valid(struct nl_msg *msg, void *arg)
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, attrs, KVP_A_MAX, NULL))
 		return NL_SKIP;
+	/* Only the kernel (port 0) sends anything but status replies. */
+	if (gnlh->cmd != KVP_CMD_GET_STATUS && nlmsg_hdr(msg)->nlmsg_pid)
+		return NL_OK;
 	switch (gnlh->cmd) {
 	case KVP_CMD_GET_STATUS:
 		if (nl->status)
 			kvp_nl_parse_status(attrs, nl->status);
 		break;
 	case KVP_CMD_REQUEST:
-		/* Only the kernel (port 0) sends requests. */
-		if (!nl->on_request || !attrs[KVP_A_REQ_ID] ||
-		    nlmsg_hdr(msg)->nlmsg_pid)
+		if (!nl->on_request || !attrs[KVP_A_REQ_ID])
 			break;
 		req.id = nla_get_u32(attrs[KVP_A_REQ_ID]);
 		req.op = kvp_nl_u32(attrs, KVP_A_OP);
@@ -135,6 +159,15 @@ static int kvp_nl_valid(struct nl_msg *msg, void *arg)
 		req.key = kvp_nl_str(attrs, KVP_A_KEY);
 		req.value = kvp_nl_str(attrs, KVP_A_VALUE);
 		nl->on_request(nl, &req, nl->on_request_arg);
+		break;
+	case KVP_CMD_ACTIVATION:
+		kvp_nl_activation(nl, attrs);
+		break;
+	case KVP_CMD_SERVICE_EVENT:
+		if (nl->on_event && attrs[KVP_A_SERVICE] && attrs[KVP_A_STATE])
+			nl->on_event(nl, nla_get_u32(attrs[KVP_A_SERVICE]),
+				     nla_get_u32(attrs[KVP_A_STATE]),
+				     nl->on_event_arg);
 		break;
 	}
 	return NL_OK;
@@ -273,17 +306,68 @@ static int kvp_nl_transact(struct kvp_nl *nl, struct nl_msg *msg)
 	return nl->err;
 }
 
-int kvp_nl_status(struct kvp_nl *nl, struct kvp_nl_status *status)
+int kvp_nl_service_status(struct kvp_nl *nl, uint32_t service,
+			  struct kvp_nl_status *status)
 {
 	struct nl_msg *msg = kvp_nl_msg(nl, KVP_CMD_GET_STATUS, NLM_F_ACK);
 	int err;
 
 	if (!msg)
 		return -ENOMEM;
+	if (nla_put_u32(msg, KVP_A_SERVICE, service)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
 	nl->status = status;
 	err = kvp_nl_transact(nl, msg);
 	nl->status = NULL;
 	return err;
+}
+
+int kvp_nl_status(struct kvp_nl *nl, struct kvp_nl_status *status)
+{
+	return kvp_nl_service_status(nl, KVP_SERVICE_KVP, status);
+}
+
+/*
+ * Sends one activation request body and waits for the kernel's ack: the
+ * request is then with the host, and its end comes later through
+ * kvp_nl_receive().
+ */
+int kvp_nl_activate(struct kvp_nl *nl, uint32_t cookie, const uint8_t *body,
+		    size_t len)
+{
+	struct nl_msg *msg = kvp_nl_msg(nl, KVP_CMD_ACTIVATE, NLM_F_ACK);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, KVP_A_REQ_ID, cookie) ||
+	    nla_put(msg, KVP_A_ACT_REQUEST, len, body)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return kvp_nl_transact(nl, msg);
+}
+
+void kvp_nl_on_activation(struct kvp_nl *nl, kvp_nl_activation_fn fn,
+			  void *arg)
+{
+	nl->on_activation = fn;
+	nl->on_activation_arg = arg;
+}
+
+int kvp_nl_subscribe_events(struct kvp_nl *nl, kvp_nl_event_fn fn, void *arg)
+{
+	int group = genl_ctrl_resolve_grp(nl->sock, KVP_GENL_NAME,
+					  KVP_GENL_MCGRP_EVENTS);
+
+	if (group < 0)
+		return -ENOENT;
+	if (nl_socket_add_membership(nl->sock, group))
+		return -EIO;
+	nl->on_event = fn;
+	nl->on_event_arg = arg;
+	return 0;
 }
 
 int kvp_nl_register(struct kvp_nl *nl, kvp_nl_request_fn fn, void *arg)
@@ -298,9 +382,11 @@ int kvp_nl_register(struct kvp_nl *nl, kvp_nl_request_fn fn, void *arg)
 }
 
 /*
- * Handles whatever the kernel sent: requests go to the handler.  An overrun
- * of the socket (requests came faster than they were read) loses those
- * requests, which the kernel then fails to the host; the socket goes on.
+ * Handles whatever the kernel sent: requests, ends of activation requests
+ * and service events go to their handlers.  An overrun of the socket
+ * (messages came faster than they were read) loses those messages: the
+ * kernel fails the lost requests to the host, and the caller's own
+ * activation requests time out on its side; the socket goes on.
  */
 int kvp_nl_receive(struct kvp_nl *nl)
 {
