@@ -805,13 +805,20 @@ static void kvp_act_host_name(void)
 	kvp_act.host_name[n] = '\0';
 }
 
-/* Per history-required: history off, or refusing to grant, on failure. */
-static void kvp_act_history_open(void)
+/*
+ * Per history-required: history off, or refusing to grant, on failure.
+ * Called once the daemon has detached: SQLite's locks belong to the
+ * process that took them, and would not follow the connection into
+ * daemon()'s child.
+ */
+void kvp_activation_history_open(void)
 {
 	const char *path = kvp_hostd_config.history;
 	char error[256] = "";
 	int err;
 
+	if (!kvp_act.served)
+		return;
 	if (!path) {
 		kvp_info("activation history off (history = off)");
 		return;
@@ -860,7 +867,6 @@ int kvp_activation_init(void)
 	if (err)
 		return err;
 	kvp_act_host_name();
-	kvp_act_history_open();
 	kvp_act.served = true;
 	kvp_info("activation served: host %s, lease %llu s, rate %u then 1 per %u s per VM",
 		 kvp_act.host_name, (unsigned long long)kvp_hostd_config.lease,

@@ -260,6 +260,7 @@ struct kvp_history;
 struct kvp_catalog;
 
 int kvp_activation_init(void);
+void kvp_activation_history_open(void);
 void kvp_activation_exit(void);
 bool kvp_activation_served(void);
 int kvp_activation_start(struct kvp_guest *guest);

@@ -338,6 +338,7 @@ int main(int argc, char **argv)
 		kvp_teardown();
 		return 1;
 	}
+	kvp_activation_history_open();
 	kvp_info("listening (timeout %u s, grace %u s)",
 		 kvp_hostd_opts.timeout_ms / 1000,
 		 kvp_hostd_opts.grace_ms / 1000);
