@@ -38,6 +38,7 @@
 #include "event.h"
 #include "frame.h"
 #include "grant.h"
+#include "history.h"
 #include "ic.h"
 #include "msg.h"
 #include "sign.h"
@@ -1004,6 +1005,86 @@ TEST(corrupt_history)
 	EXPECT_EQ(before.st_size, after.st_size);
 	EXPECT_EQ(before.st_mtime, after.st_mtime);
 	EXPECT_TRUE(file_has(h.history, garbage));
+	host_cleanup(&h);
+}
+
+struct rows {
+	struct kvp_history_row r[8];
+	int n;
+};
+
+static int collect_row(const struct kvp_history_row *row, void *arg)
+{
+	struct rows *rows = arg;
+
+	if (rows->n < (int)ARRAY_SIZE(rows->r))
+		rows->r[rows->n] = *row;
+	rows->n++;
+	return 0;
+}
+
+/*
+ * One history row per request that parsed, none for garbage: what was
+ * asked, the decision, the grant, and whose VM (--vm's name, else the
+ * name the guest sent).
+ */
+TEST(history_rows)
+{
+	static const char vm_id[] = "5a5a5a5a-5a5a-5a5a-5a5a-5a5a5a5a5a5a";
+	char error[256], grant_id[37];
+	struct kvp_history *hist;
+	struct guest g, g2;
+	struct kvp_grant gr;
+	struct rows rows = { .n = 0 };
+	struct host h;
+	struct ask a, b, c, d;
+	u8 junk[4] = { 1, 2, 3, 4 };
+
+	ASSERT_EQ(0, host_init(&h));
+	ASSERT_EQ(0, host_config(&h, NULL, NULL));
+	ASSERT_EQ(0, host_start(&h));
+	ASSERT_EQ(0, guest_connect(&g, &h));
+	ASSERT_EQ(0, guest_connect(&g2, &h));
+	ask_init(&a, P_TEST, 2);
+	ASSERT_EQ(0, guest_ask(&g, &a));
+	ASSERT_EQ(KVP_AVMA_SUCCESS, a.rep.outcome);
+	ASSERT_EQ(0, grant_check(&a, NULL, &gr));
+	kvp_uuid_format(gr.id, grant_id);
+	ASSERT_EQ(0, send_frame(&g, KVP_VSOCK_PACKET, 1, 77, junk, 4));
+	ask_init(&b, P_BARE, 1);
+	ASSERT_EQ(0, guest_ask(&g, &b));
+	ask_init(&c, P_TEST, 2);
+	memcpy(c.nonce, a.nonce, sizeof(a.nonce));
+	ASSERT_EQ(0, guest_ask(&g, &c));
+	ask_init(&d, P_TEST, 1);
+	ASSERT_EQ(0, guest_ask(&g2, &d));
+	close(g.fd);
+	close(g2.fd);
+	EXPECT_EQ(0, host_stop(&h));
+
+	ASSERT_EQ(0, kvp_history_open(&hist, h.history, error, sizeof(error)));
+	ASSERT_EQ(0, kvp_history_each(hist, NULL, 0, collect_row, &rows));
+	kvp_history_close(hist);
+	ASSERT_EQ(4, rows.n);
+	EXPECT_EQ(KVP_AVMA_SUCCESS, rows.r[0].outcome);
+	EXPECT_EQ(KVP_AVMA_R_NONE, rows.r[0].reason);
+	EXPECT_STREQ(grant_id, rows.r[0].grant_id);
+	EXPECT_EQ(gr.expires, rows.r[0].expires);
+	EXPECT_STREQ(vm_id, rows.r[0].vm_id);
+	EXPECT_STREQ(VM_NAME, rows.r[0].vm_name);
+	EXPECT_EQ(1000, rows.r[0].cid);
+	EXPECT_STREQ("test-os", rows.r[0].product);
+	EXPECT_STREQ("2", rows.r[0].version);
+	EXPECT_STREQ("datacenter", rows.r[0].edition);
+	EXPECT_EQ(0, memcmp(a.nonce, rows.r[0].nonce, sizeof(a.nonce)));
+	EXPECT_EQ(KVP_AVMA_INVALID_HOST, rows.r[1].outcome);
+	EXPECT_EQ(KVP_AVMA_R_NO_LICENCE, rows.r[1].reason);
+	EXPECT_STREQ("", rows.r[1].grant_id);
+	EXPECT_EQ(0, rows.r[1].expires);
+	EXPECT_EQ(KVP_AVMA_R_REPLAY, rows.r[2].reason);
+	EXPECT_EQ(KVP_AVMA_SUCCESS, rows.r[3].outcome);
+	EXPECT_EQ(1001, rows.r[3].cid);
+	EXPECT_STREQ("guest-says", rows.r[3].vm_name);
 	host_cleanup(&h);
 }
 
