@@ -25,11 +25,28 @@ static struct {
 	char id[KVP_HOST_ID_LEN + 1];
 } kvp_identity;
 
+/*
+ * The parents of the state directory, as the system's own would be (0755):
+ * a minimal root file system may have no /var/lib yet.
+ */
+static void kvp_state_parents(const char *dir)
+{
+	char *path = strdup(dir), *slash = path;
+
+	while (slash && (slash = strchr(slash + 1, '/'))) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	free(path);
+}
+
 /* The state directory: made 0700; an existing one open to others is told. */
 static int kvp_state_dir(const char *dir)
 {
 	struct stat st;
 
+	kvp_state_parents(dir);
 	if (mkdir(dir, 0700) == 0) {
 		kvp_info("created state directory %s", dir);
 		return 0;
