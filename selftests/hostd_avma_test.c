@@ -473,6 +473,7 @@ struct ask {
 	int key_version;	/* the key of another version, if set */
 	const char *product_id;	/* instead of products[product] */
 	const char *edition_id;
+	const char *vm_name;	/* instead of "guest-says" */
 	u8 nonce[KVP_AVMA_NONCE_LEN];
 	u8 vm_id[KVP_AVMA_UUID_LEN];
 	/* The reply. */
@@ -510,7 +511,8 @@ static size_t request_packet(const struct ask *a, u8 *pkt)
 		 a->edition_id ? a->edition_id : editions[a->edition]);
 	product_key(a->product, a->key_version ? a->key_version : a->version,
 		    a->edition, req.key);
-	snprintf(req.vm_name, sizeof(req.vm_name), "guest-says");
+	snprintf(req.vm_name, sizeof(req.vm_name), "%s",
+		 a->vm_name ? a->vm_name : "guest-says");
 	kvp_ic_build(pkt, &hdr);
 	kvp_avma_request_build(pkt + KVP_ICMSG_HDR_LEN, &req);
 	return KVP_ICMSG_HDR_LEN + KVP_AVMA_REQUEST_LEN;
@@ -1026,7 +1028,8 @@ static int collect_row(const struct kvp_history_row *row, void *arg)
 /*
  * One history row per request that parsed, none for garbage: what was
  * asked, the decision, the grant, and whose VM (--vm's name, else the
- * name the guest sent).
+ * name the guest sent, its control characters and bytes that are not
+ * UTF-8 made '?').
  */
 TEST(history_rows)
 {
@@ -1057,6 +1060,7 @@ TEST(history_rows)
 	memcpy(c.nonce, a.nonce, sizeof(a.nonce));
 	ASSERT_EQ(0, guest_ask(&g, &c));
 	ask_init(&d, P_TEST, 1);
+	d.vm_name = "guest\nsays\xff";
 	ASSERT_EQ(0, guest_ask(&g2, &d));
 	close(g.fd);
 	close(g2.fd);
@@ -1084,7 +1088,7 @@ TEST(history_rows)
 	EXPECT_EQ(KVP_AVMA_R_REPLAY, rows.r[2].reason);
 	EXPECT_EQ(KVP_AVMA_SUCCESS, rows.r[3].outcome);
 	EXPECT_EQ(1001, rows.r[3].cid);
-	EXPECT_STREQ("guest-says", rows.r[3].vm_name);
+	EXPECT_STREQ("guest?says?", rows.r[3].vm_name);
 	host_cleanup(&h);
 }
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "sign.h"
 #include "uapi/kvp_vsock.h"
+#include "utf16.h"
 
 /* Recent nonces kept in memory, besides the history's. */
 #define KVP_ACT_NONCES		16384
@@ -653,6 +654,28 @@ static void kvp_act_request(struct kvp_act_req *r)
 		 r->reason ? ")" : "");
 }
 
+/*
+ * The guest's text goes into logs, events and the history: control
+ * characters become '?', and so does every non-ASCII byte of a field that
+ * is not UTF-8.  No catalog id has either, so no decision changes.
+ */
+static void kvp_act_clean(char *s)
+{
+	bool utf8 = kvp_utf8_valid(s, strlen(s));
+
+	for (; *s; s++)
+		if ((u8)*s < 0x20 || *s == 0x7f || (!utf8 && (u8)*s >= 0x80))
+			*s = '?';
+}
+
+static void kvp_act_clean_request(struct kvp_avma_request *req)
+{
+	kvp_act_clean(req->product);
+	kvp_act_clean(req->version);
+	kvp_act_clean(req->edition);
+	kvp_act_clean(req->vm_name);
+}
+
 /* ---- the service on a connection ---------------------------------------- */
 
 static int kvp_act_drop(struct kvp_guest *guest, u64 id, const char *fmt, ...)
@@ -765,6 +788,7 @@ int kvp_activation_packet(struct kvp_guest *guest, u64 id, const u8 *pkt,
 				    hdr.size);
 	}
 	guest->act_requests++;
+	kvp_act_clean_request(&r->req);
 	kvp_uuid_format(r->req.vm_id, r->vm_id);
 	r->vm_name = guest->named || !r->req.vm_name[0] ? guest->name :
 		     r->req.vm_name;
