@@ -1092,6 +1092,64 @@ TEST(history_rows)
 	host_cleanup(&h);
 }
 
+/*
+ * A guest that refuses the activation versions: activation is off on that
+ * connection (its requests are dropped), the KVP exchange goes on.  The
+ * host items it answers keep the order: the next item only comes once the
+ * daemon has taken, and dropped, the request sent before the reply.
+ */
+TEST(activation_negotiation_refused)
+{
+	static const u32 v2[] = { KVP_VERSION(2, 0) };
+	const struct kvp_ic_versions none = { .list = v2, .count = 1 };
+	struct kvp_ic_hdr hdr;
+	char log[160];
+	struct guest g;
+	struct host h;
+	struct ask a;
+	u32 services, fw, msg;
+	int items = 0;
+
+	ASSERT_EQ(0, host_init(&h));
+	ASSERT_EQ(0, host_config(&h, NULL, NULL));
+	ASSERT_EQ(0, host_start(&h));
+	memset(&g, 0, sizeof(g));
+	g.fd = try_connect(h.guest_sock);
+	ASSERT_LE(0, g.fd);
+	ASSERT_EQ(0, send_frame(&g, KVP_VSOCK_HELLO, 0, 0, NULL, 0));
+	ASSERT_EQ(0, recv_frame(&g));
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&g.frame, g.pkt, 2, &services));
+	ask_init(&a, P_TEST, 2);
+	while (items < 2) {
+		ASSERT_EQ(0, recv_frame(&g));
+		ASSERT_EQ(0, kvp_ic_parse(g.pkt, g.frame.length, &hdr));
+		if (g.frame.service == KVP_VSOCK_SERVICE_ACTIVATION) {
+			/* Only the NEGOTIATE: never a reply. */
+			ASSERT_EQ(KVP_IC_TYPE_NEGOTIATE, hdr.type);
+			EXPECT_EQ(-EPROTO, kvp_ic_negotiate(g.pkt, g.frame.length,
+							    &none, &fw, &msg));
+		} else if (hdr.type == KVP_IC_TYPE_NEGOTIATE) {
+			ASSERT_EQ(0, kvp_ic_negotiate(g.pkt, g.frame.length,
+						      &kvp_msg_versions, &fw,
+						      &msg));
+			kvp_ic_parse(g.pkt, g.frame.length, &hdr);
+			g.frame.length = KVP_ICMSG_HDR_LEN + hdr.size;
+		} else if (!items++) {
+			/* The first host item: the request goes first. */
+			ASSERT_EQ(0, guest_send_request(&g, &a));
+		}
+		kvp_ic_set_reply(g.pkt, KVP_S_OK);
+		ASSERT_EQ(0, send_frame(&g, KVP_VSOCK_PACKET, g.frame.service,
+					g.frame.id, g.pkt, g.frame.length));
+	}
+	host_log(&h, log, sizeof(log));
+	EXPECT_TRUE(file_has(log, "bad NEGOTIATE reply"));
+	EXPECT_TRUE(file_has(log, "activation not negotiated"));
+	close(g.fd);
+	EXPECT_EQ(0, host_stop(&h));
+	host_cleanup(&h);
+}
+
 /* enabled = no: WELCOME announces the KVP exchange alone. */
 TEST(activation_off)
 {

@@ -738,7 +738,9 @@ static int kvp_act_negotiated(struct kvp_guest *guest, u64 id,
 	if (kvp_ic_parse_negotiate_reply(pkt, len, &fw, &msg) ||
 	    fw != kvp_act_fw_versions[0] || msg != kvp_act_msg_versions[0]) {
 		guest->act_state = KVP_ACT_FAILED;
-		return kvp_act_drop(guest, id, "bad NEGOTIATE reply: activation off on this connection");
+		kvp_warn("CID %u (%s): bad NEGOTIATE reply on the activation service: activation off on this connection",
+			 guest->cid, guest->name);
+		return 0;
 	}
 	guest->act_fw_version = fw;
 	guest->act_msg_version = msg;
