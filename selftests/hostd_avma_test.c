@@ -1025,6 +1025,18 @@ static int collect_row(const struct kvp_history_row *row, void *arg)
 	return 0;
 }
 
+static const struct kvp_history_row *find_row(const struct rows *rows,
+					      const u8 *nonce, u32 reason)
+{
+	int i;
+
+	for (i = 0; i < rows->n && i < (int)ARRAY_SIZE(rows->r); i++)
+		if (!memcmp(rows->r[i].nonce, nonce, KVP_AVMA_NONCE_LEN) &&
+		    rows->r[i].reason == reason)
+			return &rows->r[i];
+	return NULL;
+}
+
 /*
  * One history row per request that parsed, none for garbage: what was
  * asked, the decision, the grant, and whose VM (--vm's name, else the
@@ -1039,6 +1051,7 @@ TEST(history_rows)
 	struct guest g, g2;
 	struct kvp_grant gr;
 	struct rows rows = { .n = 0 };
+	const struct kvp_history_row *r0, *r1, *r3;
 	struct host h;
 	struct ask a, b, c, d;
 	u8 junk[4] = { 1, 2, 3, 4 };
@@ -1070,25 +1083,29 @@ TEST(history_rows)
 	ASSERT_EQ(0, kvp_history_each(hist, NULL, 0, collect_row, &rows));
 	kvp_history_close(hist);
 	ASSERT_EQ(4, rows.n);
-	EXPECT_EQ(KVP_AVMA_SUCCESS, rows.r[0].outcome);
-	EXPECT_EQ(KVP_AVMA_R_NONE, rows.r[0].reason);
-	EXPECT_STREQ(grant_id, rows.r[0].grant_id);
-	EXPECT_EQ(gr.expires, rows.r[0].expires);
-	EXPECT_STREQ(vm_id, rows.r[0].vm_id);
-	EXPECT_STREQ(VM_NAME, rows.r[0].vm_name);
-	EXPECT_EQ(1000, rows.r[0].cid);
-	EXPECT_STREQ("test-os", rows.r[0].product);
-	EXPECT_STREQ("2", rows.r[0].version);
-	EXPECT_STREQ("datacenter", rows.r[0].edition);
-	EXPECT_EQ(0, memcmp(a.nonce, rows.r[0].nonce, sizeof(a.nonce)));
-	EXPECT_EQ(KVP_AVMA_INVALID_HOST, rows.r[1].outcome);
-	EXPECT_EQ(KVP_AVMA_R_NO_LICENCE, rows.r[1].reason);
-	EXPECT_STREQ("", rows.r[1].grant_id);
-	EXPECT_EQ(0, rows.r[1].expires);
-	EXPECT_EQ(KVP_AVMA_R_REPLAY, rows.r[2].reason);
-	EXPECT_EQ(KVP_AVMA_SUCCESS, rows.r[3].outcome);
-	EXPECT_EQ(1001, rows.r[3].cid);
-	EXPECT_STREQ("guest?says?", rows.r[3].vm_name);
+	/* Rows of one second may come in any order: found by nonce. */
+	r0 = find_row(&rows, a.nonce, KVP_AVMA_R_NONE);
+	r1 = find_row(&rows, b.nonce, KVP_AVMA_R_NO_LICENCE);
+	r3 = find_row(&rows, d.nonce, KVP_AVMA_R_NONE);
+	ASSERT_NE(NULL, r0);
+	ASSERT_NE(NULL, r1);
+	ASSERT_NE(NULL, find_row(&rows, a.nonce, KVP_AVMA_R_REPLAY));
+	ASSERT_NE(NULL, r3);
+	EXPECT_EQ(KVP_AVMA_SUCCESS, r0->outcome);
+	EXPECT_STREQ(grant_id, r0->grant_id);
+	EXPECT_EQ(gr.expires, r0->expires);
+	EXPECT_STREQ(vm_id, r0->vm_id);
+	EXPECT_STREQ(VM_NAME, r0->vm_name);
+	EXPECT_EQ(1000, r0->cid);
+	EXPECT_STREQ("test-os", r0->product);
+	EXPECT_STREQ("2", r0->version);
+	EXPECT_STREQ("datacenter", r0->edition);
+	EXPECT_EQ(KVP_AVMA_INVALID_HOST, r1->outcome);
+	EXPECT_STREQ("", r1->grant_id);
+	EXPECT_EQ(0, r1->expires);
+	EXPECT_EQ(KVP_AVMA_SUCCESS, r3->outcome);
+	EXPECT_EQ(1001, r3->cid);
+	EXPECT_STREQ("guest?says?", r3->vm_name);
 	host_cleanup(&h);
 }
 
