@@ -20,7 +20,6 @@
 
 #define KVP_GUEST_FRAME_MAX	(KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD)
 
-
 /* What a Hyper-V host offers (kvp-protocol.md 1.4). */
 static const u32 kvp_host_fw_versions[] = {
 	KVP_VERSION(1, 0), KVP_VERSION(3, 0),
