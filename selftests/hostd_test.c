@@ -48,6 +48,7 @@ struct hostd {
 	char dir[64];
 	char guest_sock[128];
 	char ctl_sock[128];
+	char config[128];
 	pid_t pid;
 };
 
@@ -94,6 +95,8 @@ static void hostd_exec(struct hostd *h, char *const *extra)
 	argv[n++] = h->guest_sock;
 	argv[n++] = "--socket";
 	argv[n++] = h->ctl_sock;
+	argv[n++] = "--config";
+	argv[n++] = h->config;
 	argv[n++] = "--vm";
 	argv[n++] = "1000=alpha," VM_UUID_IN;
 	while (extra && *extra && n < 62)
@@ -104,15 +107,25 @@ static void hostd_exec(struct hostd *h, char *const *extra)
 	_exit(127);
 }
 
-/* Makes the daemon's directory and names its sockets. */
+/*
+ * Makes the daemon's directory, names its sockets and writes its config:
+ * the KVP exchange alone (activation has its own tests, hostd_avma_test).
+ */
 static int hostd_init(struct hostd *h)
 {
+	FILE *f;
+
 	snprintf(h->dir, sizeof(h->dir), "/tmp/hostd_test.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -1;
 	snprintf(h->guest_sock, sizeof(h->guest_sock), "%s/guest.sock", h->dir);
 	snprintf(h->ctl_sock, sizeof(h->ctl_sock), "%s/ctl.sock", h->dir);
-	return 0;
+	snprintf(h->config, sizeof(h->config), "%s/hostd.conf", h->dir);
+	f = fopen(h->config, "w");
+	if (!f)
+		return -1;
+	fputs("[activation]\nenabled = no\n", f);
+	return fclose(f) ? -1 : 0;
 }
 
 /* Starts the daemon (hostd_init done) and waits until it answers. */
@@ -157,6 +170,7 @@ static int hostd_stop(struct hostd *h)
 	}
 	unlink(h->guest_sock);
 	unlink(h->ctl_sock);
+	unlink(h->config);
 	rmdir(h->dir);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -1368,18 +1382,24 @@ static pid_t find_process(const char *word)
 /* Without -f: detaches once listening, leaves cleanly on SIGTERM. */
 TEST(detached_daemon_stops_on_sigterm)
 {
-	char dir[] = "/tmp/hostd_test.XXXXXX", guest[64], ctl[64];
+	char dir[] = "/tmp/hostd_test.XXXXXX", guest[64], ctl[64], conf[64];
 	int status, i;
 	pid_t pid;
+	FILE *f;
 
 	ASSERT_NE(NULL, mkdtemp(dir));
 	snprintf(guest, sizeof(guest), "%s/guest.sock", dir);
 	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
+	snprintf(conf, sizeof(conf), "%s/hostd.conf", dir);
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fputs("[activation]\nenabled = no\n", f);
+	ASSERT_EQ(0, fclose(f));
 	pid = fork();
 	if (pid == 0) {
 		execl(env_or("KVP_HOSTD", "../userspace/kvp-hostd/kvp-hostd"),
 		      "kvp-hostd", "--listen-unix", guest, "--socket", ctl,
-		      (char *)NULL);
+		      "--config", conf, (char *)NULL);
 		_exit(127);
 	}
 	/* The parent returns once the sockets are there. */
@@ -1395,6 +1415,7 @@ TEST(detached_daemon_stops_on_sigterm)
 	EXPECT_NE(0, access(guest, F_OK));
 	if (access(ctl, F_OK) == 0)
 		kill(pid, SIGKILL);
+	EXPECT_EQ(0, unlink(conf));
 	EXPECT_EQ(0, rmdir(dir));
 }
 

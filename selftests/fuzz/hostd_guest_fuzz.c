@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvp-hostd's guest parser: the input is the byte stream a guest sends
- * (frames: HELLO, replies to NEGOTIATE and to KVP requests), fed to the
+ * (frames: HELLO, replies to NEGOTIATE and to KVP requests; on service 1
+ * the activation NEGOTIATE reply and requests), fed to the
  * daemon's own connection handler in pieces as the socket takes them, then
  * end of stream.  Before it, a pool walk and a get are queued, so that
  * ENUMERATE replies are parsed too.  Frame ids are predictable: 1 for
  * NEGOTIATE, then 2, 3, ... for each request sent (the walks first, then
- * the host items).
+ * the host items); on service 1 the host's NEGOTIATE is id 1 and the
+ * guest picks its own request ids (seed activation-v2).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>

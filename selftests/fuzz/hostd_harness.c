@@ -3,7 +3,9 @@
  * Set-up shared by the kvp-hostd fuzz harnesses (hostd_harness.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,9 +13,44 @@
 #include "log.h"
 
 /*
+ * Activation served, so that guest input reaches service 1: a fresh state
+ * directory (its host key made once per process), no history (SQLite
+ * would only slow each input down), the state directory as the one
+ * catalog directory (empty: every request that parses is decided, Denied),
+ * and no rate limit (every input comes from the same CID).
+ */
+static char hostd_fuzz_dir[] = "/tmp/hostd_fuzz.XXXXXX";
+
+static void hostd_fuzz_cleanup(void)
+{
+	char key[sizeof(hostd_fuzz_dir) + 16];
+
+	snprintf(key, sizeof(key), "%s/host.key", hostd_fuzz_dir);
+	unlink(key);
+	rmdir(hostd_fuzz_dir);
+}
+
+static void hostd_fuzz_activation(void)
+{
+	struct kvp_hostd_config *c = &kvp_hostd_config;
+	const char *dir = mkdtemp(hostd_fuzz_dir);
+
+	if (!dir || atexit(hostd_fuzz_cleanup))
+		abort();
+	c->state_dir = strdup(dir);
+	c->catalog_dirs = calloc(2, sizeof(*c->catalog_dirs));
+	if (!c->state_dir || !c->catalog_dirs)
+		abort();
+	c->catalog_dirs[0] = c->state_dir;
+	c->rate_interval = 0;
+	if (kvp_activation_init())
+		abort();
+}
+
+/*
  * Once per process: logs go to syslog (nowhere here: the harness's
  * output stays the fuzzer's), the epoll loop the connections register
- * with, and a named VM.
+ * with, a named VM, and the activation service.
  */
 void hostd_fuzz_init(void)
 {
@@ -25,6 +62,7 @@ void hostd_fuzz_init(void)
 	kvp_log_init("hostd_fuzz", 1, 0);
 	if (kvp_loop_init() || kvp_items_add_vm("1000=alpha"))
 		abort();
+	hostd_fuzz_activation();
 }
 
 /* A connected pair, both ends non-blocking: [0] the daemon's end. */

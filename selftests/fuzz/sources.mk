@@ -9,14 +9,21 @@ FUZZ_frame_SRCS := kernel/frame.c
 
 # kvp-hostd without its main(): the harnesses call its handlers.
 FUZZ_HOSTD_SRCS := selftests/fuzz/hostd_harness.c \
+	userspace/kvp-hostd/activation.c userspace/kvp-hostd/config.c \
 	userspace/kvp-hostd/conn.c userspace/kvp-hostd/ctl.c \
-	userspace/kvp-hostd/guest.c userspace/kvp-hostd/items.c \
+	userspace/kvp-hostd/guest.c userspace/kvp-hostd/identity.c \
+	userspace/kvp-hostd/items.c \
 	userspace/kvp-hostd/listen.c userspace/kvp-hostd/loop.c \
 	userspace/kvp-hostd/request.c userspace/kvp-hostd/uuid.c \
+	userspace/lib/catalog.c userspace/lib/event.c userspace/lib/grant.c \
+	userspace/lib/history.c userspace/lib/sign.c \
 	userspace/lib/hostctl.c userspace/lib/log.c \
-	kernel/frame.c kernel/ic.c kernel/msg.c kernel/utf16.c
+	kernel/avma.c kernel/frame.c kernel/ic.c kernel/msg.c kernel/utf16.c
 FUZZ_hostd_guest_SRCS := $(FUZZ_HOSTD_SRCS)
 FUZZ_hostd_ctl_SRCS := $(FUZZ_HOSTD_SRCS)
+# Libraries a harness links besides its sources: FUZZ_NAME_LIBS.
+FUZZ_hostd_guest_LIBS := -lsqlite3
+FUZZ_hostd_ctl_LIBS := -lsqlite3
 FUZZ_pool_SRCS := userspace/lib/pool.c userspace/lib/pool_io.c \
 	userspace/lib/pool_index.c userspace/lib/pool_load.c \
 	userspace/lib/pool_repair.c kernel/utf16.c userspace/lib/log.c

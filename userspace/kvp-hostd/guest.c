@@ -20,9 +20,6 @@
 
 #define KVP_GUEST_FRAME_MAX	(KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD)
 
-/* What we serve, as WELCOME announces it: the KVP exchange only. */
-#define KVP_HOSTD_SERVICES	(1U << KVP_VSOCK_SERVICE_KVP)
-
 /* What a Hyper-V host offers (kvp-protocol.md 1.4). */
 static const u32 kvp_host_fw_versions[] = {
 	KVP_VERSION(1, 0), KVP_VERSION(3, 0),
@@ -74,14 +71,25 @@ static void kvp_guest_drop(struct kvp_guest *guest, int priority)
 	free(guest);
 }
 
-/* Sends a frame of the connection's version, on the KVP service. */
-int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
-		   const u8 *payload, size_t len)
+/*
+ * What we serve, as a version-2 WELCOME announces it: the KVP exchange, and
+ * activation when it is configured.
+ */
+static u32 kvp_guest_services(void)
+{
+	return 1U << KVP_VSOCK_SERVICE_KVP |
+	       (kvp_activation_served() ?
+		1U << KVP_VSOCK_SERVICE_ACTIVATION : 0);
+}
+
+/* Sends a frame of the connection's version, on a service. */
+int kvp_guest_send_on(struct kvp_guest *guest, u16 service, u16 type, u64 id,
+		      const u8 *payload, size_t len)
 {
 	struct kvp_frame frame = {
 		.version = guest->version,
 		.type = type,
-		.service = KVP_VSOCK_SERVICE_KVP,
+		.service = service,
 		.length = (u32)len,
 		.id = id,
 	};
@@ -100,6 +108,14 @@ int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 	return 0;
 }
 
+/* Sends a frame of the connection's version, on the KVP service. */
+int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
+		   const u8 *payload, size_t len)
+{
+	return kvp_guest_send_on(guest, KVP_VSOCK_SERVICE_KVP, type, id,
+				 payload, len);
+}
+
 /*
  * Takes the id of a request about to be sent to the guest: the one
  * outstanding, whose reply must come within wait_ms or the guest is
@@ -114,7 +130,9 @@ u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms)
 
 /*
  * HELLO: answer WELCOME in the lower of the guest's highest framing version
- * and ours, then offer our IC versions.
+ * and ours, then offer our IC versions: on the KVP service, and on the
+ * activation service when it is served (version 2 on: version 1 has only
+ * service 0).
  */
 static int kvp_guest_hello(struct kvp_guest *guest,
 			   const struct kvp_frame *frame)
@@ -135,7 +153,7 @@ static int kvp_guest_hello(struct kvp_guest *guest,
 	guest->version = frame->version < KVP_VSOCK_VERSION_MAX ?
 			 frame->version : KVP_VSOCK_VERSION_MAX;
 	len = kvp_frame_welcome_build(welcome, guest->version,
-				      KVP_HOSTD_SERVICES);
+				      kvp_guest_services());
 	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, welcome, len))
 		return -EPROTO;
 	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), kvp_host_fw_versions,
@@ -143,9 +161,13 @@ static int kvp_guest_hello(struct kvp_guest *guest,
 				     kvp_host_msg_versions,
 				     ARRAY_SIZE(kvp_host_msg_versions));
 	guest->state = KVP_GUEST_NEGOTIATING;
-	return kvp_guest_send(guest, KVP_VSOCK_PACKET,
-			      kvp_guest_await(guest, kvp_hostd_opts.timeout_ms),
-			      pkt, len);
+	if (kvp_guest_send(guest, KVP_VSOCK_PACKET,
+			   kvp_guest_await(guest, kvp_hostd_opts.timeout_ms),
+			   pkt, len))
+		return -EPROTO;
+	if (guest->version < 2 || !kvp_activation_served())
+		return 0;
+	return kvp_activation_start(guest);
 }
 
 static bool kvp_offered(u32 version, const u32 *offer, size_t n)
@@ -186,7 +208,8 @@ static int kvp_guest_negotiated(struct kvp_guest *guest, const u8 *pkt,
 
 /*
  * After WELCOME only PACKETs of the connection's version, on a service we
- * serve, answering the one outstanding id may come.
+ * serve, may come: on the KVP service answering the one outstanding id, on
+ * the activation service whatever activation.c makes of them.
  */
 static int kvp_guest_packet(struct kvp_guest *guest,
 			    const struct kvp_frame *frame, const u8 *pkt)
@@ -197,9 +220,12 @@ static int kvp_guest_packet(struct kvp_guest *guest,
 	if (frame->version != guest->version)
 		return kvp_guest_fail(guest, "frame version %u after WELCOME %u",
 				      frame->version, guest->version);
-	if (!kvp_frame_serves(KVP_HOSTD_SERVICES, frame->service))
+	if (!kvp_frame_serves(kvp_guest_services(), frame->service))
 		return kvp_guest_fail(guest, "packet on service %u, not served",
 				      frame->service);
+	if (frame->service == KVP_VSOCK_SERVICE_ACTIVATION)
+		return kvp_activation_packet(guest, frame->id, pkt,
+					     frame->length);
 	if (!guest->busy_id || frame->id != guest->busy_id)
 		return kvp_guest_fail(guest, "packet with unknown id %llu",
 				      (unsigned long long)frame->id);

@@ -10,6 +10,10 @@
  *   items.c    --vm/--item configuration and the pool-3 host items
  *   uuid.c     name-based (version 5) UUIDs for VirtualMachineId
  *   ctl.c      the control socket that `kvpctl host` talks to
+ *   config.c   the configuration file (--config, INI)
+ *   identity.c the host's key pair and host id
+ *   activation.c  the activation service (vsock service 1): licences,
+ *              decisions, grants, rate limits, history rows and events
  * Design and wire: Documentation/kvp-hostd.rst.
  */
 #ifndef _KVP_HOSTD_H
@@ -95,6 +99,14 @@ int kvp_listen_guests_unix(const char *path);
 void kvp_listen_close(void);
 
 /* guest.c */
+/* The activation service on one connection (vsock service 1). */
+enum kvp_act_state {
+	KVP_ACT_OFF,		/* not served, or framing version 1 */
+	KVP_ACT_NEGOTIATING,	/* NEGOTIATE sent on service 1 */
+	KVP_ACT_READY,		/* requests are answered */
+	KVP_ACT_FAILED,		/* negotiation failed: requests dropped */
+};
+
 enum kvp_guest_state {
 	KVP_GUEST_HELLO,	/* waiting for HELLO */
 	KVP_GUEST_NEGOTIATING,	/* NEGOTIATE sent, waiting for the reply */
@@ -107,6 +119,7 @@ struct kvp_guest {
 	struct kvp_conn conn;
 	struct kvp_guest *next;
 	u32 cid;
+	bool named;		/* by --vm, not "vm-CID" */
 	char name[KVP_HOSTD_NAME_MAX + 1];
 	char uuid[KVP_HOSTD_UUID_LEN + 1];
 	enum kvp_guest_state state;
@@ -123,6 +136,14 @@ struct kvp_guest {
 	u64 done;
 	u64 failed;
 	char why[128];		/* the reason it is being dropped */
+	enum kvp_act_state act_state;
+	u64 act_nego_id;	/* our NEGOTIATE's id on service 1 */
+	u32 act_fw_version;
+	u32 act_msg_version;
+	u64 act_requests;	/* activation requests that parsed */
+	u64 act_dropped;	/* activation packets dropped unanswered */
+	u64 act_logged_ms;	/* last drop logged, for the log's rate */
+	u64 act_unlogged;	/* drops not logged since */
 };
 
 extern struct kvp_guest *kvp_guests;
@@ -134,6 +155,8 @@ int kvp_guest_fail(struct kvp_guest *guest, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kvp_guest_send(struct kvp_guest *guest, u16 type, u64 id,
 		   const u8 *payload, size_t len);
+int kvp_guest_send_on(struct kvp_guest *guest, u16 service, u16 type, u64 id,
+		      const u8 *payload, size_t len);
 u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms);
 u64 kvp_guests_deadline(void);
 void kvp_guests_expire(u64 now);
@@ -183,6 +206,68 @@ void kvp_items_free(void);
 /* uuid.c */
 int kvp_uuid_v5(const u8 ns[16], const char *name,
 		char out[KVP_HOSTD_UUID_LEN + 1]);
+
+/* config.c: the configuration file, Documentation/kvp-hostd.rst */
+#define KVP_HOSTD_CONFIG	"/etc/kvp/hostd.conf"
+#define KVP_HOSTD_STATE_DIR	"/var/lib/kvp-hostd"
+#define KVP_HOSTD_LEASE		(7 * 24 * 3600)	/* seconds */
+#define KVP_HOSTD_RATE_BURST	5
+#define KVP_HOSTD_RATE_INTERVAL	10		/* seconds per request */
+
+/* One [license] section: a licence file, or a declared licence. */
+struct kvp_license_conf {
+	struct kvp_license_conf *next;
+	unsigned int line;	/* where the section starts */
+	char *file;		/* vendor-signed: base64 file; NULL: declared */
+	char *product;
+	char *version;
+	char *edition;
+	bool activated;
+};
+
+struct kvp_hostd_config {
+	char *path;			/* the file read, or NULL */
+	char *host_name;		/* NULL: gethostname() */
+	char *state_dir;
+	bool activation;
+	u64 lease;			/* seconds */
+	unsigned int rate_burst;
+	unsigned int rate_interval;	/* seconds per request */
+	char *history;			/* NULL: off */
+	bool history_required;
+	char **catalog_dirs;		/* NULL-terminated; NULL: defaults */
+	char *journal_socket;		/* NULL: journald's */
+	struct kvp_license_conf *licenses;	/* in file order */
+};
+
+extern struct kvp_hostd_config kvp_hostd_config;
+
+int kvp_config_load(const char *path, bool must_exist);
+void kvp_config_free(void);
+
+/* identity.c */
+struct kvp_signer;
+
+int kvp_identity_init(const char *state_dir);
+void kvp_identity_exit(void);
+const struct kvp_signer *kvp_identity_signer(void);
+/* NULL while activation is not served (no identity loaded). */
+const uint8_t *kvp_identity_public(void);
+const char *kvp_identity_host_id(void);
+
+/* activation.c */
+struct kvp_history;
+struct kvp_catalog;
+
+int kvp_activation_init(void);
+void kvp_activation_history_open(void);
+void kvp_activation_exit(void);
+bool kvp_activation_served(void);
+int kvp_activation_start(struct kvp_guest *guest);
+int kvp_activation_packet(struct kvp_guest *guest, u64 id, const u8 *pkt,
+			  size_t len);
+struct kvp_history *kvp_activation_history(void);	/* NULL: history off */
+const struct kvp_catalog *kvp_activation_catalog(void);	/* NULL: not served */
 
 /* ctl.c */
 int kvp_ctl_open(const char *path, int mode, const char *group);

@@ -248,6 +248,7 @@ void kvp_items_identify(struct kvp_guest *guest)
 	struct kvp_vm *vm = kvp_vm_find(guest->cid, NULL);
 	char name[KVP_MACHINE_ID_MAX + 16];
 
+	guest->named = vm;
 	if (vm)
 		snprintf(guest->name, sizeof(guest->name), "%s", vm->name);
 	else

@@ -66,6 +66,7 @@ struct kvp_hostd_args {
 	int socket_mode;
 	const char *group;
 	const char *listen_unix;
+	const char *config;
 	unsigned int cid;
 	unsigned int port;
 };
@@ -73,12 +74,15 @@ struct kvp_hostd_args {
 static void kvp_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvp-hostd [-f] [-d] [--socket PATH] [--socket-mode MODE] [--group GROUP]\n"
+		"usage: kvp-hostd [-f] [-d] [--config FILE] [--socket PATH]\n"
+		"                 [--socket-mode MODE] [--group GROUP]\n"
 		"                 [--cid CID] [--port PORT] [--timeout SECONDS]\n"
 		"                 [--grace SECONDS] [--walk-timeout SECONDS]\n"
 		"                 [--vm CID=NAME[,UUID]]... [--item KEY=VALUE]...\n"
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"  -d, --debug          log debug messages too\n"
+		"  --config FILE        configuration, activation included\n"
+		"                       (default %s, may be missing)\n"
 		"  --socket PATH        control socket (default %s)\n"
 		"  --socket-mode MODE   its mode, octal (default 0600, 0660 with --group)\n"
 		"  --group GROUP        its group\n"
@@ -91,7 +95,8 @@ static void kvp_usage(FILE *out)
 		"                       for a whole pool enumeration (default %u)\n"
 		"  --vm CID=NAME[,UUID] name and VirtualMachineId of a guest\n"
 		"  --item KEY=VALUE     an extra pool-3 item for every guest\n",
-		KVP_HOSTD_SOCKET, KVP_VSOCK_PORT, KVP_HOSTD_TIMEOUT,
+		KVP_HOSTD_CONFIG, KVP_HOSTD_SOCKET, KVP_VSOCK_PORT,
+		KVP_HOSTD_TIMEOUT,
 		KVP_HOSTD_GRACE_FACTOR, KVP_HOSTD_WALK_TIMEOUT);
 }
 
@@ -176,6 +181,7 @@ static int kvp_check_durations(void)
 static const struct option kvp_options[] = {
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "debug", no_argument, NULL, 'd' },
+	{ "config", required_argument, NULL, 'c' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "socket-mode", required_argument, NULL, 'm' },
 	{ "group", required_argument, NULL, 'g' },
@@ -212,6 +218,9 @@ static int kvp_parse_args(int argc, char **argv, struct kvp_hostd_args *args)
 			break;
 		case 'u':
 			args->listen_unix = optarg;
+			break;
+		case 'c':
+			args->config = optarg;
 			break;
 		case 'v':
 			if (kvp_items_add_vm(optarg))
@@ -254,6 +263,8 @@ static int kvp_setup(const struct kvp_hostd_args *args)
 
 	err = kvp_items_init();
 	if (!err)
+		err = kvp_activation_init();
+	if (!err)
 		err = kvp_signals_block();
 	if (err)
 		return err;
@@ -278,6 +289,8 @@ static void kvp_teardown(void)
 		close(kvp_signal_watch.fd);
 	kvp_loop_exit();
 	kvp_items_free();
+	kvp_activation_exit();
+	kvp_config_free();
 }
 
 int main(int argc, char **argv)
@@ -292,8 +305,12 @@ int main(int argc, char **argv)
 
 	kvp_log_init("kvp-hostd", 0, 0);
 	ret = kvp_parse_args(argc, argv, &args);
+	if (ret < 0 && kvp_config_load(args.config ? args.config :
+				       KVP_HOSTD_CONFIG, args.config))
+		ret = 2;
 	if (ret >= 0) {
 		kvp_items_free();
+		kvp_config_free();
 		return ret;
 	}
 	kvp_log_init("kvp-hostd", 0, args.debug);
@@ -321,6 +338,7 @@ int main(int argc, char **argv)
 		kvp_teardown();
 		return 1;
 	}
+	kvp_activation_history_open();
 	kvp_info("listening (timeout %u s, grace %u s)",
 		 kvp_hostd_opts.timeout_ms / 1000,
 		 kvp_hostd_opts.grace_ms / 1000);
