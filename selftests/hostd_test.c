@@ -1483,7 +1483,8 @@ TEST(hostctl_wire_bytes)
 #define ACT_VERSION	"2"
 #define ACT_EDITION	"datacenter"
 #define ACT_HOST	"testhost"
-#define ACT_VM_ID	"5b0a8f43-3c2e-4f5c-9c1d-0e9a7b6c5d4e"
+#define ACT_VM_ID	"5b0a8f43-3c2e-4f5c-9c1d-0e9a7b6c5d4e"	/* CID 1000's */
+#define ACT_VM_ID_B	"5b0a8f43-3c2e-4f5c-9c1d-000000001001"	/* other CIDs' */
 #define ACT_LEASE	3600
 
 struct act {
@@ -1586,7 +1587,11 @@ static void act_row(struct kvp_history_row *row, const char *name, u32 cid,
 {
 	memset(row, 0, sizeof(*row));
 	row->time = t;
-	snprintf(row->vm_id, sizeof(row->vm_id), "%s", ACT_VM_ID);
+	if (cid == 1000)
+		strcpy(row->vm_id, ACT_VM_ID);
+	else
+		snprintf(row->vm_id, sizeof(row->vm_id),
+			 "5b0a8f43-3c2e-4f5c-9c1d-00000000%04u", cid);
 	snprintf(row->vm_name, sizeof(row->vm_name), "%s", name);
 	row->cid = cid;
 	strcpy(row->product, ACT_PRODUCT);
@@ -1690,6 +1695,19 @@ static int act_licensed_guest(struct guest *g, const struct kvp_signer *signer,
 	return 0;
 }
 
+/*
+ * A guest of framing version 1: it gets no activation service (service 1
+ * needs version 2), so the fake guest only has the KVP exchange to speak;
+ * the daemon reads its pool 2 as any guest's.
+ */
+static int act_guest(struct act *a)
+{
+	if (guest_connect(&a->g, &a->h))
+		return -1;
+	a->g.version = 1;
+	return 0;
+}
+
 FIXTURE(act) {
 	struct act a;
 };
@@ -1753,7 +1771,7 @@ TEST_F(act, history_filters)
 
 	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "beta", NULL);
 	ASSERT_EQ(0, a->r.status);
-	EXPECT_STREQ("[{\"time\":1796083260,\"vm_id\":\"" ACT_VM_ID "\","
+	EXPECT_STREQ("[{\"time\":1796083260,\"vm_id\":\"" ACT_VM_ID_B "\","
 		     "\"vm_name\":\"beta\",\"cid\":1001,\"product\":\"test-os\","
 		     "\"version\":\"2\",\"edition\":\"datacenter\","
 		     "\"outcome\":\"Activation Denied\",\"outcome_code\":3,"
@@ -1763,10 +1781,15 @@ TEST_F(act, history_filters)
 
 	/* --since: ISO 8601 or seconds, inclusive; by VM id too. */
 	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", ACT_VM_ID,
-	       "--since", "2026-12-01T00:01:00Z", NULL);
+	       "--since", "2026-12-01T00:00:00Z", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_TRUE(starts_with(a->r.out, "[{\"time\":1796083200,"));
+	EXPECT_NE(NULL, strstr(a->r.out, "},{\"time\":1796169600,"));
+	EXPECT_EQ(NULL, strstr(a->r.out, "1796083260"));
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "beta",
+	       "--since", "2026-12-01T01:01:00+01:00", NULL);
 	ASSERT_EQ(0, a->r.status);
 	EXPECT_TRUE(starts_with(a->r.out, "[{\"time\":1796083260,"));
-	EXPECT_NE(NULL, strstr(a->r.out, "},{\"time\":1796169600,"));
 	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "alpha",
 	       "--since", "2026-12-02", NULL);
 	ASSERT_EQ(0, a->r.status);
@@ -1805,10 +1828,14 @@ TEST_F(act, report)
 	char grant_id[37], *p;
 
 	ASSERT_EQ(0, act_start(a));
-	ASSERT_EQ(0, guest_connect(&a->g, &a->h));
+	ASSERT_EQ(0, act_guest(a));
 	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
-	/* Recorded while the daemon runs, as its own rows are. */
-	act_row(&rows[0], "alpha", 1000, 1796083200, 0, grant_id);
+	/*
+	 * Recorded while the daemon runs, as its own rows are; under the name
+	 * the guest sent, as for a guest without --vm: the report finds it by
+	 * the VM id of the grant the guest shows.
+	 */
+	act_row(&rows[0], "alpha.guest", 1000, 1796083200, 0, grant_id);
 	act_row(&rows[1], "beta", 1001, 1796083260, 0,
 		"bbbbbbbb-0000-4000-8000-000000000001");
 	ASSERT_EQ(0, act_record(a, rows, 2));
@@ -1823,6 +1850,7 @@ TEST_F(act, report)
 	EXPECT_NE(NULL, strstr(a->r.out,
 		"\nbeta             1001   (history)    test-os          datacenter   2026-12-01T00:01:00Z -"))
 		TH_LOG("%s", a->r.out);
+	EXPECT_EQ(NULL, strstr(a->r.out, "alpha.guest"));
 
 	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "report", NULL);
 	ASSERT_EQ(0, a->r.status);
@@ -1837,7 +1865,7 @@ TEST_F(act, report)
 	EXPECT_NE(NULL, strstr(p, "\",\"last_activation\":1796083200,"
 			       "\"expires\":1796086800,\"error\":\"\"}"));
 	EXPECT_NE(NULL, strstr(a->r.out,
-		"{\"name\":\"beta\",\"vm_id\":\"" ACT_VM_ID "\",\"cid\":1001,"
+		"{\"name\":\"beta\",\"vm_id\":\"" ACT_VM_ID_B "\",\"cid\":1001,"
 		"\"source\":\"history\",\"fqdn\":\"\""));
 
 	kvpctl(&a->r, &a->h, &a->g, "host", "report", "--csv", NULL);
@@ -1883,7 +1911,7 @@ TEST_F(act, audit_verdicts)
 	struct item *it;
 
 	ASSERT_EQ(0, act_start(a));
-	ASSERT_EQ(0, guest_connect(&a->g, &a->h));
+	ASSERT_EQ(0, act_guest(a));
 	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
 	act_row(&row, "alpha", 1000, 1796083200, 0, grant_id);
 	ASSERT_EQ(0, act_record(a, &row, 1));
@@ -1953,7 +1981,7 @@ TEST_F(act, audit_grant_of_another_vm)
 	char grant_id[37];
 
 	ASSERT_EQ(0, act_start(a));
-	ASSERT_EQ(0, guest_connect(&a->g, &a->h));
+	ASSERT_EQ(0, act_guest(a));
 	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
 	act_row(&row, "beta", 1001, 1796083200, 0, grant_id);
 	ASSERT_EQ(0, act_record(a, &row, 1));

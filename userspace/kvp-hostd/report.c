@@ -41,6 +41,7 @@ struct kvp_report_vm {
 	u32 cid;
 	char name[KVP_HOSTD_NAME_MAX + 1];
 	char uuid[KVP_HOSTD_UUID_LEN + 1];
+	char vm_id[37];			/* its grant's, "" if none decodes */
 	int status;			/* of the walk */
 	char *error;			/* its message, if it failed */
 	struct kvp_strv items;		/* key, value, key, value, ... */
@@ -248,13 +249,38 @@ static const char *kvp_report_item_or(const struct kvp_report_vm *vm,
 	return v ? v : "";
 }
 
+/* KvpLicenseGrant's bytes into buf and grant: its length, or -EINVAL. */
+static int kvp_report_decode(const char *b64, uint8_t buf[KVP_GRANT_MAX_LEN],
+			     struct kvp_grant *grant)
+{
+	int n = kvp_base64_decode(b64, buf, KVP_GRANT_MAX_LEN);
+
+	if (n < 0 || kvp_grant_decode(buf, (size_t)n, grant))
+		return -EINVAL;
+	return n;
+}
+
+/*
+ * The VM id a guest's grant names: the id its requests carry, which the
+ * history knows it by (its name there may be the one it sent, not ours).
+ */
+static void kvp_report_vm_id(struct kvp_report_vm *vm)
+{
+	const char *b64 = kvp_report_item(vm, "KvpLicenseGrant");
+	uint8_t buf[KVP_GRANT_MAX_LEN];
+	struct kvp_grant grant;
+
+	if (b64 && kvp_report_decode(b64, buf, &grant) >= 0)
+		kvp_uuid_format(grant.vm_id, vm->vm_id);
+}
+
 /* ---- report -------------------------------------------------------------- */
 
-/* The last Success row of a VM, by its name here; 0 if none or no history. */
-static int kvp_report_last(const char *name, struct kvp_history_row *row)
+/* The last Success row of a VM (id or name); 0 if none or no history. */
+static int kvp_report_last(const char *vm, struct kvp_history_row *row)
 {
 	struct kvp_history *h = kvp_activation_history();
-	int ret = h ? kvp_history_last_grant(h, name, row) : 0;
+	int ret = h ? kvp_history_last_grant(h, vm, row) : 0;
 
 	if (ret < 0)
 		kvp_warn("activation history: %s", strerror(-ret));
@@ -273,12 +299,16 @@ static void kvp_report_times(struct kvp_report *r, bool have,
 	}
 }
 
-/* A connected guest: what its pool 2 says, and its last grant here. */
+/*
+ * A connected guest: what its pool 2 says, and its last grant here, by the
+ * VM id of the grant it shows, else by its name.
+ */
 static void kvp_report_connected(struct kvp_report *r,
 				 const struct kvp_report_vm *vm)
 {
 	struct kvp_history_row last;
-	bool have = kvp_report_last(vm->name, &last);
+	bool have = kvp_report_last(vm->vm_id[0] ? vm->vm_id : vm->name,
+				    &last);
 	u32 start = r->rows.n;
 
 	kvp_report_push(r, vm->name);
@@ -302,22 +332,27 @@ static void kvp_report_connected(struct kvp_report *r,
 	kvp_report_row_end(r, start);
 }
 
+/* A history row of a connected guest: its name, CID or grant's VM id. */
 static bool kvp_report_is_connected(const struct kvp_report *r,
-				    const char *name)
+				    const struct kvp_history_row *row)
 {
+	const struct kvp_report_vm *vm;
 	u32 i;
 
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->vms[i].name, name))
+	for (i = 0; i < r->n; i++) {
+		vm = &r->vms[i];
+		if (!strcmp(vm->name, row->vm_name) || vm->cid == row->cid ||
+		    (vm->vm_id[0] && !strcasecmp(vm->vm_id, row->vm_id)))
 			return true;
+	}
 	return false;
 }
 
 /*
- * A VM only the history knows (by its name here; the last row of each
- * name is what is said of it): walked oldest first, so a name's row is
- * written when no later row of that name follows.  The row set is kept
- * small by remembering only names already written.
+ * The VMs only the history knows, by the name it has for them, in order
+ * of first appearance; what is said of each is its last row.  A name
+ * whose last row is a connected guest's (same name, CID or VM id) is that
+ * guest's, already reported.
  */
 struct kvp_report_seen {
 	struct kvp_report *r;
@@ -342,8 +377,7 @@ static int kvp_report_collect_name(const struct kvp_history_row *row,
 {
 	struct kvp_report_seen *s = arg;
 
-	if (kvp_report_is_connected(s->r, row->vm_name) ||
-	    kvp_report_seen_has(&s->names, row->vm_name))
+	if (kvp_report_seen_has(&s->names, row->vm_name))
 		return 0;
 	if (!kvp_strv_push(&s->names, row->vm_name))
 		return 0;
@@ -370,7 +404,7 @@ static void kvp_report_history_vm(struct kvp_report *r, const char *name)
 	int i;
 
 	if (kvp_history_each(h, name, 0, kvp_report_latest, &latest) < 0 ||
-	    !latest.have)
+	    !latest.have || kvp_report_is_connected(r, &latest.last))
 		return;
 	have = kvp_report_last(name, &grant);
 	kvp_report_push(r, name);
@@ -396,8 +430,10 @@ static void kvp_report_finish_report(struct kvp_report *r)
 	struct kvp_report_seen seen = { .r = r };
 	u32 i;
 
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
+		kvp_report_vm_id(&r->vms[i]);
 		kvp_report_connected(r, &r->vms[i]);
+	}
 	if (h && kvp_history_each(h, NULL, 0, kvp_report_collect_name,
 				  &seen) < 0)
 		kvp_warn("activation history: cannot list its VMs");
@@ -516,8 +552,8 @@ static bool kvp_audit_grant(struct kvp_audit *a, const char *b64,
 	bool covers;
 	int n, err;
 
-	n = kvp_base64_decode(b64, buf, sizeof(buf));
-	if (n < 0 || kvp_grant_decode(buf, (size_t)n, &a->grant)) {
+	n = kvp_report_decode(b64, buf, &a->grant);
+	if (n < 0) {
 		kvp_audit_add(a, "KvpLicenseGrant is not a grant");
 		return false;
 	}
