@@ -59,7 +59,11 @@ struct kvp_grant {
 /* Sign (fills ->vendor_key/->sig, or ->host_key/->sig) and encode. */
 int kvp_license_sign(struct kvp_license *lic, const struct kvp_signer *vendor,
 		     uint8_t out[KVP_LICENSE_LEN]);
-/* Returns the length written (at most KVP_GRANT_MAX_LEN), or -errno. */
+/*
+ * Returns the length written (at most KVP_GRANT_MAX_LEN), or -ENOSPC (cap
+ * too small), -EINVAL (a text field empty or too long; host_name may be
+ * empty), -EIO (signing failed).
+ */
 int kvp_grant_sign(struct kvp_grant *grant, const struct kvp_signer *host,
 		   uint8_t *out, size_t cap);
 
