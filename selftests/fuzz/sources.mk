@@ -15,6 +15,8 @@ FUZZ_HOSTD_SRCS := selftests/fuzz/hostd_harness.c \
 	userspace/kvp-hostd/request.c userspace/kvp-hostd/uuid.c \
 	userspace/lib/hostctl.c userspace/lib/log.c \
 	kernel/frame.c kernel/ic.c kernel/msg.c kernel/utf16.c
+# Its activation commands (control socket: history, report, audit).
+FUZZ_HOSTD_SRCS += userspace/kvp-hostd/report.c userspace/lib/isotime.c
 FUZZ_hostd_guest_SRCS := $(FUZZ_HOSTD_SRCS)
 FUZZ_hostd_ctl_SRCS := $(FUZZ_HOSTD_SRCS)
 FUZZ_pool_SRCS := userspace/lib/pool.c userspace/lib/pool_io.c \
