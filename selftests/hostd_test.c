@@ -1971,6 +1971,16 @@ TEST_F(act, audit_verdicts)
 	set_item(&a->g, "KvpLicenseState", "Licensed");
 	set_item(&a->g, "KvpLicenseGrant", "");
 	EXPECT_EQ(14, audit(a, "tampered", "without a KvpLicenseGrant"));
+
+	/* Pool 2 cannot be read: unreadable (exit 1); report says why. */
+	a->g.fail_status = KVP_E_FAIL;
+	EXPECT_EQ(1, audit(a, "unreadable",
+			   "VM alpha failed ENUMERATE of pool 2 at index 0"));
+	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "report", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"\"error\":\"VM alpha failed ENUMERATE of pool 2 at index 0\"}"))
+		TH_LOG("%s", a->r.out);
 }
 
 /* A grant this host issued, found in the history for another VM. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The control commands about activation (Documentation/kvp-hostd.rst,
- * "The control socket"): identity, history, report and audit.  history
- * reads the history store; report and audit also read pool 2 of every
- * connected guest, with one ENUMERATE walk each through the guests'
- * queues (request.c), all at once, and answer when the last walk ended.
+ * "Activation commands"): identity, history, report and audit, from what
+ * identity.c and activation.c hold (the host key, the history, the
+ * catalog).  report and audit also read pool 2 of every connected guest,
+ * with one ENUMERATE walk each through the guests' queues (request.c), all
+ * at once, and answer when the last walk ended.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,15 +21,6 @@
 #include "hostd.h"
 #include "isotime.h"
 #include "log.h"
-
-/*
- * identity.c and activation.c (the activation service) give these; until
- * their declarations are in hostd.h, they are declared here.
- */
-const uint8_t *kvp_identity_public(void);
-const char *kvp_identity_host_id(void);
-struct kvp_history *kvp_activation_history(void);
-const struct kvp_catalog *kvp_activation_catalog(void);
 
 /* Rows stop before they could outgrow a control reply. */
 #define KVP_REPORT_MAX_BYTES	(KVP_HOSTCTL_MAX_REPLY - 64 * 1024)
