@@ -27,14 +27,19 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 
+#include "catalog.h"
 #include "frame.h"
+#include "grant.h"
+#include "history.h"
 #include "hostctl.h"
 #include "ic.h"
 #include "msg.h"
+#include "sign.h"
 
 #define VM_UUID_IN	"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 #define VM_UUID		"0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"
@@ -177,7 +182,8 @@ static int hostd_stop(struct hostd *h)
 
 /* ---- the fake guest -------------------------------------------------------- */
 
-#define POOL_MAX	16
+/* Pool 2 of a licensed guest holds 21 items (kvpd's 10, 11 licence ones). */
+#define POOL_MAX	24
 
 struct item {
 	char key[KVP_KEY_BYTES];
@@ -1484,6 +1490,584 @@ TEST(hostctl_wire_bytes)
 	buf[12] = 3;
 	EXPECT_EQ(-EPROTO, kvp_hostctl_decode(buf, len, &d));
 	free(buf);
+}
+
+/* ---- activation: identity, history, report, audit -------------------------- */
+
+/*
+ * kvp-hostd with a configuration (--config) that serves activation: the
+ * host key made here first, so that the test signs grants as the daemon
+ * would; a catalog of one product; the history at a path of its own,
+ * filled by the history library as the daemon fills it.
+ */
+#define ACT_PRODUCT	"test-os"
+#define ACT_VERSION	"2"
+#define ACT_EDITION	"datacenter"
+#define ACT_HOST	"testhost"
+#define ACT_VM_ID	"5b0a8f43-3c2e-4f5c-9c1d-0e9a7b6c5d4e"	/* CID 1000's */
+#define ACT_VM_ID_B	"5b0a8f43-3c2e-4f5c-9c1d-000000001001"	/* other CIDs' */
+#define ACT_LEASE	3600
+
+struct act {
+	struct hostd h;
+	char state[96];
+	char key[128];
+	char history[128];
+	char catalog[96];
+	char product[128];
+	char config[96];
+	struct kvp_signer *signer;
+	uint8_t pub[KVP_SIGN_PUBLIC_LEN];
+	char host_id[KVP_HOST_ID_LEN + 1];
+	struct guest g;
+	struct run r;
+};
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) ? -1 : 0;
+}
+
+static int act_init(struct act *a)
+{
+	char text[1024];
+
+	memset(a, 0, sizeof(*a));
+	if (hostd_init(&a->h))
+		return -1;
+	snprintf(a->state, sizeof(a->state), "%s/state", a->h.dir);
+	snprintf(a->key, sizeof(a->key), "%s/host.key", a->state);
+	snprintf(a->history, sizeof(a->history), "%s/history.db", a->state);
+	snprintf(a->catalog, sizeof(a->catalog), "%s/catalog", a->h.dir);
+	snprintf(a->product, sizeof(a->product), "%s/test-os.conf",
+		 a->catalog);
+	snprintf(a->config, sizeof(a->config), "%s/hostd.conf", a->h.dir);
+	if (mkdir(a->state, 0700) || mkdir(a->catalog, 0755) ||
+	    kvp_sign_generate(a->key) || kvp_sign_load(a->key, &a->signer))
+		return -1;
+	kvp_sign_public(a->signer, a->pub);
+	kvp_host_id(a->pub, a->host_id);
+	if (write_text(a->product,
+		       "[product " ACT_PRODUCT "]\nname = Test OS\n"
+		       "version = 1 One\nversion = 2 Two\nversion = 3 Three\n"
+		       "edition = datacenter lends=yes Datacenter\n"
+		       "key = 2 datacenter BCDFG-HJKMP-QRTVW-XY234-6789B\n"))
+		return -1;
+	snprintf(text, sizeof(text),
+		 "[host]\nname = " ACT_HOST "\nstate-dir = %s\n\n"
+		 "[activation]\nlease = %u\nhistory = %s\ncatalog = %s\n\n"
+		 "[license]\nproduct = " ACT_PRODUCT "\nversion = 3\n"
+		 "edition = " ACT_EDITION "\nactivated = yes\n",
+		 a->state, ACT_LEASE, a->history, a->catalog);
+	return write_text(a->config, text);
+}
+
+static int act_start(struct act *a)
+{
+	char *extra[] = { "--config", a->config, NULL };
+
+	return hostd_run(&a->h, extra);
+}
+
+static void act_unlink(const char *dir, const char *name)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* Stops the daemon and removes every file; its exit status. */
+static int act_stop(struct act *a)
+{
+	int status;
+
+	if (a->g.fd > 0)
+		close(a->g.fd);
+	status = hostd_stop(&a->h);
+	kvp_sign_free(a->signer);
+	act_unlink(a->state, "host.key");
+	act_unlink(a->state, "history.db");
+	act_unlink(a->state, "history.db-wal");
+	act_unlink(a->state, "history.db-shm");
+	rmdir(a->state);
+	unlink(a->product);
+	rmdir(a->catalog);
+	unlink(a->config);
+	rmdir(a->h.dir);
+	return status;
+}
+
+static void act_row(struct kvp_history_row *row, const char *name, u32 cid,
+		    int64_t t, int outcome, const char *grant_id)
+{
+	memset(row, 0, sizeof(*row));
+	row->time = t;
+	if (cid == 1000)
+		strcpy(row->vm_id, ACT_VM_ID);
+	else
+		snprintf(row->vm_id, sizeof(row->vm_id),
+			 "5b0a8f43-3c2e-4f5c-9c1d-00000000%04u", cid);
+	snprintf(row->vm_name, sizeof(row->vm_name), "%s", name);
+	row->cid = cid;
+	strcpy(row->product, ACT_PRODUCT);
+	strcpy(row->version, ACT_VERSION);
+	strcpy(row->edition, ACT_EDITION);
+	row->outcome = (u16)outcome;
+	row->reason = outcome ? KVP_AVMA_R_KEY : 0;
+	if (grant_id) {
+		snprintf(row->grant_id, sizeof(row->grant_id), "%s", grant_id);
+		row->expires = (uint64_t)t + ACT_LEASE;
+	}
+	memset(row->nonce, (int)(t & 0xff), sizeof(row->nonce));
+	row->nonce[0] = (u8)cid;
+}
+
+/* Adds rows to the history, as the daemon would. */
+static int act_record(const struct act *a, const struct kvp_history_row *rows,
+		      int n)
+{
+	struct kvp_history *h;
+	char error[256];
+	int i, err;
+
+	err = kvp_history_open(&h, a->history, error, sizeof(error));
+	for (i = 0; !err && i < n; i++)
+		err = kvp_history_add(h, &rows[i]);
+	kvp_history_close(h);
+	return err;
+}
+
+static void iso(uint64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void set_item(struct guest *g, const char *key, const char *value)
+{
+	struct item *it = store_find(g, KVP_POOL_AUTO, key);
+
+	if (!it)
+		it = &g->pools[KVP_POOL_AUTO][g->count[KVP_POOL_AUTO]++];
+	snprintf(it->key, sizeof(it->key), "%s", key);
+	snprintf(it->value, sizeof(it->value), "%s", value);
+}
+
+/*
+ * A grant signed by `signer` as kvp-hostd makes them, activated an hour
+ * ago, and the licence items kvpd would show for it, in g's pool 2 with
+ * what kvpd always shows.  Its id goes to grant_id.
+ */
+static int act_licensed_guest(struct guest *g, const struct kvp_signer *signer,
+			      char grant_id[37])
+{
+	struct kvp_grant grant = { 0 };
+	uint8_t buf[KVP_GRANT_MAX_LEN], pub[KVP_SIGN_PUBLIC_LEN];
+	char b64[KVP_BASE64_LEN(KVP_GRANT_MAX_LEN) + 1], t[32];
+	char host_id[KVP_HOST_ID_LEN + 1];
+	int len;
+
+	set_item(g, "FullyQualifiedDomainName", "alpha.example.test");
+	set_item(g, "NetworkAddressIPv4", "192.0.2.10;192.0.2.11");
+	set_item(g, "NetworkAddressIPv6", "2001:db8::10");
+	set_item(g, "OSName", "Debian GNU/Linux");
+	set_item(g, "OSVersion", "12");
+	set_item(g, "ProcessorArchitecture", "x86_64");
+	if (kvp_random(grant.id, sizeof(grant.id)) ||
+	    kvp_uuid_parse(ACT_VM_ID, grant.vm_id) ||
+	    kvp_random(grant.nonce, sizeof(grant.nonce)))
+		return -1;
+	grant.activated = (uint64_t)time(NULL) - 3600;
+	grant.expires = grant.activated + 2 * ACT_LEASE;
+	strcpy(grant.product, ACT_PRODUCT);
+	strcpy(grant.version, ACT_VERSION);
+	strcpy(grant.edition, ACT_EDITION);
+	strcpy(grant.host_name, ACT_HOST);
+	kvp_sign_public(signer, pub);
+	memcpy(grant.host_key, pub, sizeof(pub));
+	len = kvp_grant_sign(&grant, signer, buf, sizeof(buf));
+	if (len < 0)
+		return -1;
+	kvp_base64_encode(buf, (size_t)len, b64);
+	kvp_uuid_format(grant.id, grant_id);
+	kvp_host_id(pub, host_id);
+	set_item(g, "KvpLicenseState", "Licensed");
+	set_item(g, "KvpLicenseReason", "");
+	set_item(g, "KvpLicenseProduct", ACT_PRODUCT);
+	set_item(g, "KvpLicenseEdition", ACT_EDITION);
+	set_item(g, "KvpLicenseVersion", ACT_VERSION);
+	set_item(g, "KvpLicenseActivationId", grant_id);
+	set_item(g, "KvpLicenseHostName", ACT_HOST);
+	set_item(g, "KvpLicenseHostId", host_id);
+	iso(grant.activated, t, sizeof(t));
+	set_item(g, "KvpLicenseActivationTime", t);
+	iso(grant.expires, t, sizeof(t));
+	set_item(g, "KvpLicenseExpiry", t);
+	set_item(g, "KvpLicenseGrant", b64);
+	return 0;
+}
+
+/*
+ * A guest of framing version 1: it gets no activation service (service 1
+ * needs version 2), so the fake guest only has the KVP exchange to speak;
+ * the daemon reads its pool 2 as any guest's.
+ */
+static int act_guest(struct act *a)
+{
+	if (guest_connect(&a->g, &a->h))
+		return -1;
+	a->g.version = 1;
+	return 0;
+}
+
+FIXTURE(act) {
+	struct act a;
+};
+
+FIXTURE_SETUP(act)
+{
+	ASSERT_EQ(0, act_init(&self->a));
+}
+
+FIXTURE_TEARDOWN(act)
+{
+	EXPECT_EQ(0, act_stop(&self->a));
+}
+
+TEST_F(act, identity)
+{
+	char b64[KVP_BASE64_LEN(KVP_SIGN_PUBLIC_LEN) + 1], want[256];
+	struct act *a = &self->a;
+
+	ASSERT_EQ(0, act_start(a));
+	kvp_base64_encode(a->pub, sizeof(a->pub), b64);
+	kvpctl(&a->r, &a->h, NULL, "host", "identity", NULL);
+	ASSERT_EQ(0, a->r.status) TH_LOG("%s", a->r.err);
+	snprintf(want, sizeof(want), "host id:    %s\npublic key: %s\n",
+		 a->host_id, b64);
+	EXPECT_STREQ(want, a->r.out);
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "identity", NULL);
+	ASSERT_EQ(0, a->r.status);
+	snprintf(want, sizeof(want), "{\"host_id\":\"%s\",\"public_key\":\"%s\"}\n",
+		 a->host_id, b64);
+	EXPECT_STREQ(want, a->r.out);
+	kvpctl(&a->r, &a->h, NULL, "host", "identity", "x", NULL);
+	EXPECT_EQ(2, a->r.status);
+}
+
+TEST_F(act, history_filters)
+{
+	struct kvp_history_row rows[4];
+	struct act *a = &self->a;
+	char *p;
+
+	/* 2026-12-01T00:00:00Z is 1796083200. */
+	act_row(&rows[0], "alpha", 1000, 1796083200, 0,
+		"aaaaaaaa-0000-4000-8000-000000000001");
+	act_row(&rows[1], "beta", 1001, 1796083260, KVP_AVMA_DENIED, NULL);
+	act_row(&rows[2], "alpha", 1000, 1796169600, 0,
+		"aaaaaaaa-0000-4000-8000-000000000002");
+	ASSERT_EQ(0, act_record(a, rows, 3));
+	ASSERT_EQ(0, act_start(a));
+
+	kvpctl(&a->r, &a->h, NULL, "host", "history", NULL);
+	ASSERT_EQ(0, a->r.status) TH_LOG("%s", a->r.err);
+	EXPECT_TRUE(starts_with(a->r.out, "TIME "));
+	p = strstr(a->r.out, "\n2026-12-01T00:00:00Z alpha            1000   test-os          2        datacenter   Success           ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", a->r.out);
+	EXPECT_NE(NULL, strstr(p, "aaaaaaaa-0000-4000-8000-000000000001\n"));
+	p = strstr(p, "\n2026-12-01T00:01:00Z beta             1001   ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", a->r.out);
+	p = strstr(p, "\n2026-12-02T00:00:00Z alpha ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", a->r.out);
+
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "beta", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_STREQ("[{\"time\":1796083260,\"vm_id\":\"" ACT_VM_ID_B "\","
+		     "\"vm_name\":\"beta\",\"cid\":1001,\"product\":\"test-os\","
+		     "\"version\":\"2\",\"edition\":\"datacenter\","
+		     "\"outcome\":\"Activation Denied\",\"outcome_code\":3,"
+		     "\"reason\":\"key\",\"reason_code\":17,\"grant_id\":\"\","
+		     "\"expires\":0,\"nonce\":\"e93c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\"}]\n",
+		     a->r.out);
+
+	/* --since: ISO 8601 or seconds, inclusive; by VM id too. */
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", ACT_VM_ID,
+	       "--since", "2026-12-01T00:00:00Z", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_TRUE(starts_with(a->r.out, "[{\"time\":1796083200,"));
+	EXPECT_NE(NULL, strstr(a->r.out, "},{\"time\":1796169600,"));
+	EXPECT_EQ(NULL, strstr(a->r.out, "1796083260"));
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "beta",
+	       "--since", "2026-12-01T01:01:00+01:00", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_TRUE(starts_with(a->r.out, "[{\"time\":1796083260,"));
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "alpha",
+	       "--since", "2026-12-02", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_TRUE(starts_with(a->r.out, "[{\"time\":1796169600,"));
+	EXPECT_EQ(NULL, strstr(a->r.out, "},{"));
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", "--since",
+	       "1796169601", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_STREQ("[]\n", a->r.out);
+	kvpctl(&a->r, &a->h, NULL, "host", "history", "gamma", NULL);
+	ASSERT_EQ(0, a->r.status);
+
+	/* Rows the daemon's history gets meanwhile show at once (WAL). */
+	act_row(&rows[3], "gamma", 1002, 1796169700, KVP_AVMA_INVALID_DATA,
+		NULL);
+	ASSERT_EQ(0, act_record(a, &rows[3], 1));
+	kvpctl(&a->r, &a->h, NULL, "host", "history", "gamma", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.out, "\n2026-12-02T00:01:40Z gamma"));
+
+	/* Bad words: refused before the daemon is asked. */
+	kvpctl(&a->r, &a->h, NULL, "host", "history", "--since", "yesterday",
+	       NULL);
+	EXPECT_EQ(2, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.err, "--since 'yesterday'"));
+	kvpctl(&a->r, &a->h, NULL, "host", "history", "alpha", "beta", NULL);
+	EXPECT_EQ(2, a->r.status);
+	kvpctl(&a->r, &a->h, NULL, "host", "history", "--since", NULL);
+	EXPECT_EQ(2, a->r.status);
+}
+
+TEST_F(act, report)
+{
+	struct kvp_history_row rows[2];
+	struct act *a = &self->a;
+	char grant_id[37], *p;
+
+	ASSERT_EQ(0, act_start(a));
+	ASSERT_EQ(0, act_guest(a));
+	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
+	/*
+	 * Recorded while the daemon runs, as its own rows are; under the name
+	 * the guest sent, as for a guest without --vm: the report finds it by
+	 * the VM id of the grant the guest shows.
+	 */
+	act_row(&rows[0], "alpha.guest", 1000, 1796083200, 0, grant_id);
+	act_row(&rows[1], "beta", 1001, 1796083260, 0,
+		"bbbbbbbb-0000-4000-8000-000000000001");
+	ASSERT_EQ(0, act_record(a, rows, 2));
+	ASSERT_TRUE(guest_handshake(&a->g, VM_UUID, "alpha"));
+
+	kvpctl(&a->r, &a->h, &a->g, "host", "report", NULL);
+	ASSERT_EQ(0, a->r.status) TH_LOG("%s", a->r.err);
+	EXPECT_TRUE(starts_with(a->r.out, "NAME "));
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"\nalpha            1000   Licensed     test-os          datacenter   2026-12-01T00:00:00Z alpha.example.test   Debian GNU/Linux 12          x86_64   192.0.2.10;192.0.2.11\n"))
+		TH_LOG("%s", a->r.out);
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"\nbeta             1001   (history)    test-os          datacenter   2026-12-01T00:01:00Z -"))
+		TH_LOG("%s", a->r.out);
+	EXPECT_EQ(NULL, strstr(a->r.out, "alpha.guest"));
+
+	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "report", NULL);
+	ASSERT_EQ(0, a->r.status);
+	p = strstr(a->r.out, "{\"name\":\"alpha\",\"vm_id\":\"" VM_UUID
+		   "\",\"cid\":1000,\"source\":\"connected\","
+		   "\"fqdn\":\"alpha.example.test\",\"os_name\":\"Debian GNU/Linux\","
+		   "\"os_version\":\"12\",\"architecture\":\"x86_64\","
+		   "\"ipv4\":\"192.0.2.10;192.0.2.11\",\"ipv6\":\"2001:db8::10\","
+		   "\"state\":\"Licensed\",\"reason\":\"\",\"product\":\"test-os\","
+		   "\"edition\":\"datacenter\",\"version\":\"2\",\"activation_id\":\"");
+	ASSERT_NE(NULL, p) TH_LOG("%s", a->r.out);
+	EXPECT_NE(NULL, strstr(p, "\",\"last_activation\":1796083200,"
+			       "\"expires\":1796086800,\"error\":\"\"}"));
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"{\"name\":\"beta\",\"vm_id\":\"" ACT_VM_ID_B "\",\"cid\":1001,"
+		"\"source\":\"history\",\"fqdn\":\"\""));
+
+	kvpctl(&a->r, &a->h, &a->g, "host", "report", "--csv", NULL);
+	ASSERT_EQ(0, a->r.status);
+	EXPECT_TRUE(starts_with(a->r.out,
+		"name,vm_id,cid,source,fqdn,os_name,os_version,architecture,"
+		"ipv4,ipv6,state,reason,product,edition,version,activation_id,"
+		"last_activation,expires,error\r\n"
+		"alpha," VM_UUID ",1000,connected,alpha.example.test,"
+		"Debian GNU/Linux,12,x86_64,192.0.2.10;192.0.2.11,2001:db8::10,"
+		"Licensed,,test-os,datacenter,2,"))
+		TH_LOG("%s", a->r.out);
+	EXPECT_NE(NULL, strstr(a->r.out,
+		",2026-12-01T00:00:00Z,2026-12-01T01:00:00Z,\r\nbeta,"));
+
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "report", "--csv", NULL);
+	EXPECT_EQ(2, a->r.status);
+}
+
+/*
+ * Runs `kvpctl -j host audit` with g answering; its exit status if it gave
+ * the verdict and the detail (unless NULL) wanted, else -1.
+ */
+static int audit(struct act *a, const char *verdict, const char *detail)
+{
+	char want[128];
+
+	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "audit", NULL);
+	snprintf(want, sizeof(want), "\"verdict\":\"%s\"", verdict);
+	if (strstr(a->r.out, want) && (!detail || strstr(a->r.out, detail)))
+		return a->r.status;
+	fprintf(stderr, "# audit: want %s, %s; got: %s%s\n", verdict,
+		detail ? detail : "", a->r.out, a->r.err);
+	return -1;
+}
+
+TEST_F(act, audit_verdicts)
+{
+	struct kvp_history_row row;
+	struct kvp_signer *other;
+	struct act *a = &self->a;
+	char grant_id[37], path[160], saved[2048];
+	struct item *it;
+
+	ASSERT_EQ(0, act_start(a));
+	ASSERT_EQ(0, act_guest(a));
+	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
+	act_row(&row, "alpha", 1000, 1796083200, 0, grant_id);
+	ASSERT_EQ(0, act_record(a, &row, 1));
+	ASSERT_TRUE(guest_handshake(&a->g, VM_UUID, "alpha"));
+
+	/* As issued: ok, exit 0; the grant's facts shown. */
+	EXPECT_EQ(0, audit(a, "ok", NULL));
+	EXPECT_NE(NULL, strstr(a->r.out, "\"name\":\"alpha\",\"cid\":1000,"
+			       "\"verdict\":\"ok\",\"detail\":\"\",\"grant_id\":\""));
+	EXPECT_NE(NULL, strstr(a->r.out, a->host_id));
+	kvpctl(&a->r, &a->h, &a->g, "host", "audit", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.out, "\nalpha            1000   ok            -\n"))
+		TH_LOG("%s", a->r.out);
+
+	/* A hand-edited item: tampered, exit 14, the item named. */
+	it = store_find(&a->g, KVP_POOL_AUTO, "KvpLicenseEdition");
+	ASSERT_NE(NULL, it);
+	strcpy(it->value, "enterprise");
+	EXPECT_EQ(14, audit(a, "tampered",
+			    "KvpLicenseEdition is 'enterprise', the grant says 'datacenter'"));
+	kvpctl(&a->r, &a->h, &a->g, "host", "audit", NULL);
+	EXPECT_EQ(14, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.out, "alpha            1000   tampered      KvpLicenseEdition is 'enterprise'"));
+	strcpy(it->value, ACT_EDITION);
+	it = store_find(&a->g, KVP_POOL_AUTO, "KvpLicenseExpiry");
+	ASSERT_NE(NULL, it);
+	strcpy(it->value, "2099-01-01T00:00:00Z");
+	EXPECT_EQ(14, audit(a, "tampered", "KvpLicenseExpiry is '2099-01-01T00:00:00Z'"));
+
+	/* The grant itself changed: its signature fails. */
+	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
+	it = store_find(&a->g, KVP_POOL_AUTO, "KvpLicenseGrant");
+	ASSERT_NE(NULL, it);
+	strcpy(saved, it->value);
+	it->value[60] = it->value[60] == 'A' ? 'B' : 'A';
+	EXPECT_EQ(14, audit(a, "tampered", "signature does not verify"));
+	strcpy(it->value, "not base64!");
+	EXPECT_EQ(14, audit(a, "tampered", "KvpLicenseGrant is not a grant"));
+	strcpy(it->value, saved);
+
+	/* Signed by this host but not in its history. */
+	EXPECT_EQ(14, audit(a, "tampered", "signed by this host, but not in its history"));
+
+	/* Signed by another host: fine after a migration, said so. */
+	snprintf(path, sizeof(path), "%s/other.key", a->h.dir);
+	ASSERT_EQ(0, kvp_sign_generate(path));
+	ASSERT_EQ(0, kvp_sign_load(path, &other));
+	unlink(path);
+	ASSERT_EQ(0, act_licensed_guest(&a->g, other, grant_id));
+	kvp_sign_free(other);
+	EXPECT_EQ(0, audit(a, "unknown-grant", "not this one"));
+
+	/* No licence items at all. */
+	a->g.count[KVP_POOL_AUTO] = 0;
+	EXPECT_EQ(0, audit(a, "no-licence", NULL));
+	set_item(&a->g, "KvpLicenseState", "Licensed");
+	set_item(&a->g, "KvpLicenseGrant", "");
+	EXPECT_EQ(14, audit(a, "tampered", "without a KvpLicenseGrant"));
+
+	/* Pool 2 cannot be read: unreadable (exit 1); report says why. */
+	a->g.fail_status = KVP_E_FAIL;
+	EXPECT_EQ(1, audit(a, "unreadable",
+			   "VM alpha failed ENUMERATE of pool 2 at index 0"));
+	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "report", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"\"error\":\"VM alpha failed ENUMERATE of pool 2 at index 0\"}"))
+		TH_LOG("%s", a->r.out);
+}
+
+/* A grant this host issued, found in the history for another VM. */
+TEST_F(act, audit_grant_of_another_vm)
+{
+	struct kvp_history_row row;
+	struct act *a = &self->a;
+	char grant_id[37];
+
+	ASSERT_EQ(0, act_start(a));
+	ASSERT_EQ(0, act_guest(a));
+	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
+	act_row(&row, "beta", 1001, 1796083200, 0, grant_id);
+	ASSERT_EQ(0, act_record(a, &row, 1));
+	ASSERT_TRUE(guest_handshake(&a->g, VM_UUID, "alpha"));
+	EXPECT_EQ(14, audit(a, "tampered",
+			    "history has it for VM beta (CID 1001), not this one"));
+}
+
+/* Without guests or history: empty answers, not errors. */
+TEST_F(act, empty)
+{
+	struct act *a = &self->a;
+
+	ASSERT_EQ(0, act_start(a));
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "report", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_STREQ("[]\n", a->r.out);
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "audit", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_STREQ("[]\n", a->r.out);
+	kvpctl(&a->r, &a->h, NULL, "-j", "host", "history", NULL);
+	EXPECT_EQ(0, a->r.status);
+	EXPECT_STREQ("[]\n", a->r.out);
+}
+
+/* Activation not served, or its history off: the commands say so. */
+TEST_F(act, activation_or_history_off)
+{
+	struct act *a = &self->a;
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "[host]\nstate-dir = %s\n[activation]\nenabled = no\n",
+		 a->state);
+	ASSERT_EQ(0, write_text(a->config, text));
+	ASSERT_EQ(0, act_start(a));
+	kvpctl(&a->r, &a->h, NULL, "host", "identity", NULL);
+	EXPECT_EQ(15, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.err, "activation is not served"));
+	kvpctl(&a->r, &a->h, NULL, "host", "history", NULL);
+	EXPECT_EQ(15, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.err, "history is off"));
+	EXPECT_EQ(0, hostd_stop(&a->h));
+
+	snprintf(text, sizeof(text),
+		 "[host]\nstate-dir = %s\n[activation]\nhistory = off\n"
+		 "catalog = %s\n", a->state, a->catalog);
+	ASSERT_EQ(0, write_text(a->config, text));
+	ASSERT_EQ(0, act_start(a));
+	kvpctl(&a->r, &a->h, NULL, "host", "identity", NULL);
+	EXPECT_EQ(0, a->r.status);
+	kvpctl(&a->r, &a->h, NULL, "host", "history", NULL);
+	EXPECT_EQ(15, a->r.status);
+	EXPECT_NE(NULL, strstr(a->r.err, "history is off"));
+	EXPECT_FALSE(access(a->history, F_OK) == 0);
 }
 
 TEST_HARNESS_MAIN

@@ -19,6 +19,8 @@ FUZZ_HOSTD_SRCS := selftests/fuzz/hostd_harness.c \
 	userspace/lib/history.c userspace/lib/sign.c \
 	userspace/lib/hostctl.c userspace/lib/log.c \
 	kernel/avma.c kernel/frame.c kernel/ic.c kernel/msg.c kernel/utf16.c
+# Its activation commands (control socket: history, report, audit).
+FUZZ_HOSTD_SRCS += userspace/kvp-hostd/report.c userspace/lib/isotime.c
 FUZZ_hostd_guest_SRCS := $(FUZZ_HOSTD_SRCS)
 FUZZ_hostd_ctl_SRCS := $(FUZZ_HOSTD_SRCS)
 # Libraries a harness links besides its sources: FUZZ_NAME_LIBS.

@@ -5,6 +5,9 @@
  * that need a guest wait in that guest's queue; the client's connection
  * waits with them, so no client holds up another.  Access is the socket
  * file's mode: 0600 (root) unless --socket-mode or --group say otherwise.
+ * The activation commands (identity, history, report, audit) are
+ * report.c's; a report waits for many guests through *waiters*, clients
+ * without a connection whose answer goes to a function instead.
  */
 #include <errno.h>
 #include <grp.h>
@@ -24,7 +27,10 @@ struct kvp_ctl_client {
 	struct kvp_conn conn;
 	struct kvp_ctl_client *next;
 	struct kvp_req *req;	/* the request it waits for */
+	struct kvp_report *report;	/* or the report it waits for */
 	bool answered;
+	kvp_ctl_done_fn done;	/* a waiter: answers go here */
+	void *arg;
 };
 
 static struct {
@@ -39,6 +45,8 @@ static void kvp_ctl_client_close(struct kvp_ctl_client *client)
 
 	if (client->req)
 		client->req->client = NULL;
+	if (client->report)
+		kvp_report_free(client->report);
 	for (p = &kvp_ctl.clients; *p != client; p = &(*p)->next)
 		;
 	*p = client->next;
@@ -46,7 +54,43 @@ static void kvp_ctl_client_close(struct kvp_ctl_client *client)
 	free(client);
 }
 
-/* Sends the reply; the client is closed once it has taken all of it. */
+/*
+ * A client without a connection: the answer to the request it is given
+ * (kvp_ctl_wait) goes to done(arg, ...), then it is freed.
+ */
+struct kvp_ctl_client *kvp_ctl_waiter(kvp_ctl_done_fn done, void *arg)
+{
+	struct kvp_ctl_client *waiter = calloc(1, sizeof(*waiter));
+
+	if (waiter) {
+		waiter->conn.watch.fd = -1;
+		waiter->done = done;
+		waiter->arg = arg;
+	}
+	return waiter;
+}
+
+/* Queues req on guest for client (a connection's, or a waiter). */
+void kvp_ctl_wait(struct kvp_ctl_client *client, struct kvp_guest *guest,
+		  struct kvp_req *req)
+{
+	req->client = client;
+	client->req = req;
+	kvp_req_queue(guest, req);
+}
+
+/* The answer is no longer wanted: the request runs on, unanswered. */
+void kvp_ctl_waiter_cancel(struct kvp_ctl_client *waiter)
+{
+	if (waiter->req)
+		waiter->req->client = NULL;
+	free(waiter);
+}
+
+/*
+ * Sends the reply; the client is closed once it has taken all of it.  A
+ * waiter passes it on and is freed.
+ */
 void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
 		    u16 columns, const struct kvp_strv *rows,
 		    const char *message)
@@ -61,7 +105,13 @@ void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
 	unsigned char *buf = NULL;
 	size_t len;
 
+	if (client->done) {
+		client->done(client->arg, status, rows, message);
+		free(client);
+		return;
+	}
 	client->req = NULL;
+	client->report = NULL;
 	client->answered = true;
 	msg.strings = malloc((1 + n) * sizeof(char *));
 	if (msg.strings) {
@@ -183,22 +233,64 @@ static void kvp_ctl_kvp(struct kvp_ctl_client *client, u8 op,
 		kvp_ctl_error(client, status, kvp_ctl_refusal(status));
 		return;
 	}
-	req->client = client;
-	client->req = req;
-	kvp_req_queue(guest, req);
+	kvp_ctl_wait(client, guest, req);
 }
+
+static void kvp_ctl_report(struct kvp_ctl_client *client, bool audit)
+{
+	struct kvp_report *report = kvp_report_start(client, audit);
+
+	/* NULL: answered already, and the client may be gone. */
+	if (report)
+		client->report = report;
+}
+
+enum {
+	KVP_CTL_LIST = -1,
+	KVP_CTL_IDENTITY = -2,
+	KVP_CTL_HISTORY = -3,
+	KVP_CTL_REPORT = -4,
+	KVP_CTL_AUDIT = -5,
+};
 
 static const struct {
 	const char *name;
-	u32 argc;
-	int op;			/* -1: list */
+	u32 argc;		/* words, command included */
+	u32 max_argc;		/* more may follow, up to this */
+	int op;			/* a KVP operation, or KVP_CTL_* */
 } kvp_ctl_commands[] = {
-	{ "list", 1, -1 },
-	{ "get", 4, KVP_OP_GET },
-	{ "set", 5, KVP_OP_SET },
-	{ "delete", 4, KVP_OP_DELETE },
-	{ "enum", 3, KVP_OP_ENUMERATE },
+	{ "list", 1, 1, KVP_CTL_LIST },
+	{ "get", 4, 4, KVP_OP_GET },
+	{ "set", 5, 5, KVP_OP_SET },
+	{ "delete", 4, 4, KVP_OP_DELETE },
+	{ "enum", 3, 3, KVP_OP_ENUMERATE },
+	{ "identity", 1, 1, KVP_CTL_IDENTITY },
+	{ "history", 1, 4, KVP_CTL_HISTORY },
+	{ "report", 1, 1, KVP_CTL_REPORT },
+	{ "audit", 1, 1, KVP_CTL_AUDIT },
 };
+
+static void kvp_ctl_run(struct kvp_ctl_client *client, int op,
+			const struct kvp_hostctl_msg *req)
+{
+	switch (op) {
+	case KVP_CTL_LIST:
+		kvp_ctl_list(client);
+		break;
+	case KVP_CTL_IDENTITY:
+		kvp_report_identity(client);
+		break;
+	case KVP_CTL_HISTORY:
+		kvp_report_history(client, req->count, req->strings);
+		break;
+	case KVP_CTL_REPORT:
+	case KVP_CTL_AUDIT:
+		kvp_ctl_report(client, op == KVP_CTL_AUDIT);
+		break;
+	default:
+		kvp_ctl_kvp(client, (u8)op, req->strings);
+	}
+}
 
 static void kvp_ctl_dispatch(struct kvp_ctl_client *client, size_t len)
 {
@@ -212,13 +304,12 @@ static void kvp_ctl_dispatch(struct kvp_ctl_client *client, size_t len)
 	for (i = 0; i < n; i++)
 		if (req.count && !strcmp(req.strings[0], kvp_ctl_commands[i].name))
 			break;
-	if (i == n || req.count != kvp_ctl_commands[i].argc)
+	if (i == n || req.count < kvp_ctl_commands[i].argc ||
+	    req.count > kvp_ctl_commands[i].max_argc)
 		kvp_ctl_error(client, KVP_HOSTCTL_USAGE,
 			      "unknown command or wrong number of words");
-	else if (kvp_ctl_commands[i].op < 0)
-		kvp_ctl_list(client);
 	else
-		kvp_ctl_kvp(client, (u8)kvp_ctl_commands[i].op, req.strings);
+		kvp_ctl_run(client, kvp_ctl_commands[i].op, &req);
 	free(req.strings);
 }
 

@@ -14,6 +14,7 @@
  *   identity.c the host's key pair and host id
  *   activation.c  the activation service (vsock service 1): licences,
  *              decisions, grants, rate limits, history rows and events
+ *   report.c   its activation commands: identity, history, report, audit
  * Design and wire: Documentation/kvp-hostd.rst.
  */
 #ifndef _KVP_HOSTD_H
@@ -270,11 +271,29 @@ struct kvp_history *kvp_activation_history(void);	/* NULL: history off */
 const struct kvp_catalog *kvp_activation_catalog(void);	/* NULL: not served */
 
 /* ctl.c */
+typedef void (*kvp_ctl_done_fn)(void *arg, int status,
+				const struct kvp_strv *rows,
+				const char *message);
+
 int kvp_ctl_open(const char *path, int mode, const char *group);
 void kvp_ctl_client_new(int fd);
 void kvp_ctl_answer(struct kvp_ctl_client *client, int status, u32 hresult,
 		    u16 columns, const struct kvp_strv *rows,
 		    const char *message);
+struct kvp_ctl_client *kvp_ctl_waiter(kvp_ctl_done_fn done, void *arg);
+void kvp_ctl_wait(struct kvp_ctl_client *client, struct kvp_guest *guest,
+		  struct kvp_req *req);
+void kvp_ctl_waiter_cancel(struct kvp_ctl_client *waiter);
 void kvp_ctl_close(void);
+
+/* report.c */
+struct kvp_report;
+
+void kvp_report_identity(struct kvp_ctl_client *client);
+void kvp_report_history(struct kvp_ctl_client *client, u32 argc,
+			const char **argv);
+struct kvp_report *kvp_report_start(struct kvp_ctl_client *client,
+				    bool audit);
+void kvp_report_free(struct kvp_report *report);
 
 #endif /* _KVP_HOSTD_H */

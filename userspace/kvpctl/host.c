@@ -34,9 +34,10 @@ enum {
 
 /*
  * Sends the words, waits for the reply and decodes it into reply (whose
- * strings point into *buf: free it).  Returns 0 or an exit code.
+ * strings point into *buf: kvpctl_host_done() frees it).  Returns 0 or an
+ * exit code.
  */
-static int kvpctl_host_call(int argc, char **argv,
+int kvpctl_host_call(int argc, char **argv,
 			    struct kvp_hostctl_msg *reply,
 			    unsigned char **buf)
 {
@@ -76,6 +77,8 @@ static int kvpctl_host_exit(const struct kvp_hostctl_msg *reply)
 	case KVP_HOSTCTL_NO_VM:
 	case KVP_HOSTCTL_NO_KEY:
 		return KVPCTL_NO_KEY;
+	case KVP_HOSTCTL_OFF:
+		return KVPCTL_OFF;
 	default:
 		return KVPCTL_ERR;
 	}
@@ -93,7 +96,20 @@ static void kvpctl_host_complain(const struct kvp_hostctl_msg *reply)
 		fprintf(stderr, "kvpctl: %s\n", reply->strings[0]);
 }
 
-static void kvpctl_host_time(const char *epoch, char *out, size_t size)
+/* Says what the daemon said if it failed; the exit code; frees all. */
+int kvpctl_host_done(struct kvp_hostctl_msg *reply, unsigned char *buf)
+{
+	int ret;
+
+	kvpctl_host_complain(reply);
+	ret = kvpctl_host_exit(reply);
+	free(reply->strings);
+	free(buf);
+	return ret;
+}
+
+/* Seconds since the epoch, in decimal, as ISO 8601 UTC. */
+void kvpctl_host_time(const char *epoch, char *out, size_t size)
 {
 	time_t t = (time_t)strtoll(epoch, NULL, 10);
 	struct tm tm;
@@ -216,17 +232,29 @@ static void kvpctl_host_print_enum(const struct kvp_hostctl_msg *reply,
 	kvp_json_close(&json, '}');
 }
 
+/* The activation commands have their own files and words. */
 static const struct {
 	const char *name;
 	int argc;		/* words after "host" */
 	void (*print)(const struct kvp_hostctl_msg *reply, int pool);
+	int (*run)(int argc, char **argv);
 } kvpctl_host_commands[] = {
-	{ "list", 1, kvpctl_host_print_list },
-	{ "get", 4, kvpctl_host_print_get },
-	{ "set", 5, NULL },
-	{ "delete", 4, NULL },
-	{ "enum", 3, kvpctl_host_print_enum },
+	{ "list", 1, kvpctl_host_print_list, NULL },
+	{ "get", 4, kvpctl_host_print_get, NULL },
+	{ "set", 5, NULL, NULL },
+	{ "delete", 4, NULL, NULL },
+	{ "enum", 3, kvpctl_host_print_enum, NULL },
+	{ "history", 0, NULL, kvpctl_host_history },
+	{ "report", 0, NULL, kvpctl_host_report },
+	{ "audit", 0, NULL, kvpctl_host_audit },
+	{ "identity", 0, NULL, kvpctl_host_identity },
 };
+
+#define KVPCTL_HOST_USAGE \
+	"usage: kvpctl host list | get VM POOL KEY | set VM POOL KEY VALUE |\n" \
+	"         delete VM POOL KEY | enum VM POOL |\n" \
+	"         history [VM] [--since TIME] | report [--csv] | audit | identity\n"
+
 
 /*
  * Checks what the daemon would refuse anyway, so that the answer does not
@@ -273,8 +301,14 @@ int kvpctl_host(int argc, char **argv)
 	for (i = 0; argc > 1 && i < n; i++)
 		if (!strcmp(argv[1], kvpctl_host_commands[i].name))
 			break;
+	if (argc > 1 && i < n && kvpctl_host_commands[i].run) {
+		ret = kvpctl_host_commands[i].run(argc - 1, argv + 1);
+		if (ret == KVPCTL_USAGE)
+			fputs(KVPCTL_HOST_USAGE, stderr);
+		return ret;
+	}
 	if (argc < 2 || i == n || argc - 1 != kvpctl_host_commands[i].argc) {
-		fprintf(stderr, "usage: kvpctl host list | get VM POOL KEY | set VM POOL KEY VALUE | delete VM POOL KEY | enum VM POOL\n");
+		fputs(KVPCTL_HOST_USAGE, stderr);
 		return KVPCTL_USAGE;
 	}
 	ret = kvpctl_host_check(argc - 1, argv + 1, word, sizeof(word), &pool);
@@ -285,9 +319,5 @@ int kvpctl_host(int argc, char **argv)
 		return ret;
 	if (kvpctl_host_commands[i].print)
 		kvpctl_host_commands[i].print(&reply, pool);
-	kvpctl_host_complain(&reply);
-	ret = kvpctl_host_exit(&reply);
-	free(reply.strings);
-	free(buf);
-	return ret;
+	return kvpctl_host_done(&reply, buf);
 }

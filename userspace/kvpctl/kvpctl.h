@@ -7,6 +7,7 @@
 #define _KVPCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes: stable, documented in Documentation/kvpctl.rst. */
 enum kvpctl_exit {
@@ -24,6 +25,8 @@ enum kvpctl_exit {
 	KVPCTL_NO_DEVICE = 11,	/* no KVP device on VMBus */
 	KVPCTL_NO_DRIVER = 12,	/* a vmbus driver neither loaded nor loadable */
 	KVPCTL_BIND_FAILED = 13,	/* sysfs bind or unbind did not happen */
+	KVPCTL_TAMPERED = 14,	/* host audit: a guest's licence items lie */
+	KVPCTL_OFF = 15,	/* host: activation or its history not served */
 };
 
 struct kvpctl_opts {
@@ -41,12 +44,27 @@ int kvpctl_get(int argc, char **argv);
 int kvpctl_set(int argc, char **argv);
 int kvpctl_delete(int argc, char **argv);
 int kvpctl_host(int argc, char **argv);
+int kvpctl_host_history(int argc, char **argv);
+int kvpctl_host_report(int argc, char **argv);
+int kvpctl_host_audit(int argc, char **argv);
+int kvpctl_host_identity(int argc, char **argv);
 int kvpctl_vmbus(int argc, char **argv);
 
 /* pool.c: POOL by name or number, and the exit code for an engine error. */
 int kvpctl_parse_pool(const char *arg);
 int kvpctl_exit_code(int err);
 const char *kvpctl_pool_name(int nr);
+
+/*
+ * host.c, for the host commands in files of their own: one request and
+ * its reply (0 or an exit code); then kvpctl_host_done() says what failed,
+ * frees the reply and gives the exit code.
+ */
+struct kvp_hostctl_msg;
+int kvpctl_host_call(int argc, char **argv, struct kvp_hostctl_msg *reply,
+		     unsigned char **buf);
+int kvpctl_host_done(struct kvp_hostctl_msg *reply, unsigned char *buf);
+void kvpctl_host_time(const char *epoch, char *out, size_t size);
 
 /*
  * pool.c, for list, get, set and delete.  Each says on stderr what went

@@ -52,6 +52,72 @@ enum kvp_hostctl_status {
 	KVP_HOSTCTL_TIMEOUT = 7,	/* the guest did not answer in time */
 	KVP_HOSTCTL_GUEST = 8,		/* the guest failed it: see hresult */
 	KVP_HOSTCTL_GONE = 9,		/* the guest went away meanwhile */
+	KVP_HOSTCTL_OFF = 10,		/* activation or its history not served */
+};
+
+/*
+ * The columns of the activation commands' rows, in wire order
+ * (Documentation/kvp-hostd.rst, "The control socket").
+ */
+enum kvp_hostctl_identity_col {
+	KVP_HC_ID_HOST_ID,
+	KVP_HC_ID_PUBLIC_KEY,		/* base64 */
+	KVP_HC_ID_COLUMNS,
+};
+
+enum kvp_hostctl_history_col {
+	KVP_HC_HIST_TIME,		/* unix seconds */
+	KVP_HC_HIST_VM_ID,
+	KVP_HC_HIST_VM_NAME,
+	KVP_HC_HIST_CID,
+	KVP_HC_HIST_PRODUCT,
+	KVP_HC_HIST_VERSION,
+	KVP_HC_HIST_EDITION,
+	KVP_HC_HIST_OUTCOME,		/* number */
+	KVP_HC_HIST_OUTCOME_NAME,
+	KVP_HC_HIST_REASON,		/* number */
+	KVP_HC_HIST_REASON_NAME,
+	KVP_HC_HIST_GRANT_ID,
+	KVP_HC_HIST_EXPIRES,		/* unix seconds, 0: none */
+	KVP_HC_HIST_NONCE,		/* 32 hex digits */
+	KVP_HC_HIST_COLUMNS,
+};
+
+enum kvp_hostctl_report_col {
+	KVP_HC_REP_NAME,
+	KVP_HC_REP_VM_ID,
+	KVP_HC_REP_CID,
+	KVP_HC_REP_SOURCE,		/* "connected" or "history" */
+	KVP_HC_REP_FQDN,
+	KVP_HC_REP_OS_NAME,
+	KVP_HC_REP_OS_VERSION,
+	KVP_HC_REP_ARCH,
+	KVP_HC_REP_IPV4,
+	KVP_HC_REP_IPV6,
+	KVP_HC_REP_STATE,
+	KVP_HC_REP_REASON,
+	KVP_HC_REP_PRODUCT,
+	KVP_HC_REP_EDITION,
+	KVP_HC_REP_VERSION,
+	KVP_HC_REP_ACTIVATION_ID,
+	KVP_HC_REP_LAST_ACTIVATION,	/* unix seconds, "" if none */
+	KVP_HC_REP_EXPIRES,		/* unix seconds, "" if none */
+	KVP_HC_REP_ERROR,		/* why pool 2 could not be read */
+	KVP_HC_REP_COLUMNS,
+};
+
+enum kvp_hostctl_audit_col {
+	KVP_HC_AUD_NAME,
+	KVP_HC_AUD_CID,
+	KVP_HC_AUD_VERDICT,	/* ok, tampered, unknown-grant, no-licence, unreadable */
+	KVP_HC_AUD_DETAIL,
+	KVP_HC_AUD_GRANT_ID,
+	KVP_HC_AUD_HOST_ID,		/* the grant's issuer */
+	KVP_HC_AUD_HOST_NAME,
+	KVP_HC_AUD_PRODUCT,
+	KVP_HC_AUD_EDITION,
+	KVP_HC_AUD_EXPIRES,		/* unix seconds, "" if no grant */
+	KVP_HC_AUD_COLUMNS,
 };
 
 /* A message decoded, or one to encode; strings[] are NUL-terminated. */
