@@ -591,6 +591,35 @@ TEST_F(lic, lease_expiry_and_failure_keeps_lease)
 	EXPECT_NE(0, memcmp(ok.decoded.id, g.decoded.id, 16));
 }
 
+TEST_F(lic, expiry_is_recorded_once)
+{
+	char text[4096];
+	struct kvp_guest g, ok;
+	uint32_t reason;
+
+	ASSERT_EQ(0, install(_metadata, self->dir, self->catalog, KEY_TEST));
+	EXPECT_EQ(0, kvp_guest_expire(self->dir, self->journal_path, 0));
+	ASSERT_EQ(KVP_AVMA_SUCCESS, activate(_metadata, &self->act, &reason,
+					     &ok));
+	ASSERT_EQ(0, next_event(self->journal, text, sizeof(text)));
+	EXPECT_EQ(0, kvp_guest_expire(self->dir, self->journal_path,
+				      ok.decoded.expires - 1));
+	EXPECT_EQ(1, kvp_guest_expire(self->dir, self->journal_path,
+				      ok.decoded.expires));
+	ASSERT_EQ(0, next_event(self->journal, text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "KVP_REASON=expired\n"));
+	EXPECT_NE(NULL, strstr(text, "Notification"));
+	EXPECT_EQ(0, kvp_guest_expire(self->dir, self->journal_path,
+				      ok.decoded.expires + 10));
+	EXPECT_EQ(-EAGAIN, next_event(self->journal, text, sizeof(text)));
+	ASSERT_EQ(0, kvp_guest_load(self->dir, &g, NULL, 0));
+	EXPECT_EQ(KVP_GUEST_NOTIFICATION,
+		  kvp_guest_state(&g, ok.decoded.expires, &reason));
+	EXPECT_EQ(KVP_AVMA_R_EXPIRED, reason);
+	EXPECT_EQ(ok.grant_len, g.grant_len);
+	EXPECT_EQ(KVP_AVMA_R_EXPIRED, g.reason);
+}
+
 struct events_seen {
 	unsigned int n;
 	struct kvp_guest_event first, last;

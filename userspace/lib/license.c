@@ -772,12 +772,11 @@ static void kvp_guest_event_fill(struct kvp_guest_event *ev,
 	ev->expires = grant->expires;
 }
 
-/* Event 12309 in the journal (or syslog). */
-static void kvp_guest_log_event(const struct kvp_guest_activation *a,
-				const struct kvp_avma_request *req,
+/* Event 12309 in the journal (or syslog); vm_id NULL: not an attempt. */
+static void kvp_guest_log_event(const char *socket, const uint8_t *vm_id,
 				const struct kvp_guest_event *ev)
 {
-	char vm[37], exp[KVP_TIME_TEXT_LEN + 1], msg[512];
+	char vm[37] = "", exp[KVP_TIME_TEXT_LEN + 1], msg[512];
 	const struct kvp_event_field fields[] = {
 		{ "KVP_OUTCOME", kvp_avma_outcome_name(ev->outcome) },
 		{ "KVP_REASON", kvp_avma_reason_name(ev->reason) },
@@ -792,9 +791,14 @@ static void kvp_guest_log_event(const struct kvp_guest_activation *a,
 	};
 	int err;
 
-	kvp_uuid_format(req->vm_id, vm);
+	if (vm_id)
+		kvp_uuid_format(vm_id, vm);
 	kvp_time_text(ev->expires, exp);
-	if (ev->outcome == KVP_AVMA_SUCCESS)
+	if (!vm_id)
+		snprintf(msg, sizeof(msg),
+			 "licence of %s %s %s: lease ended and no host renewed it: Notification",
+			 ev->product, ev->version, ev->edition);
+	else if (ev->outcome == KVP_AVMA_SUCCESS)
 		snprintf(msg, sizeof(msg),
 			 "activation of %s %s %s: Success, by host %s (%s), lease until %s",
 			 ev->product, ev->version, ev->edition, ev->host_name,
@@ -804,7 +808,7 @@ static void kvp_guest_log_event(const struct kvp_guest_activation *a,
 			 ev->product, ev->version, ev->edition,
 			 kvp_avma_outcome_name(ev->outcome),
 			 kvp_avma_reason_name(ev->reason));
-	err = kvp_event_log(a->event_socket, KVP_EVENT_GUEST,
+	err = kvp_event_log(socket, KVP_EVENT_GUEST,
 			    ev->outcome == KVP_AVMA_SUCCESS ? LOG_INFO :
 							      LOG_WARNING,
 			    msg, fields, sizeof(fields) / sizeof(fields[0]));
@@ -851,8 +855,43 @@ static int kvp_guest_record(const struct kvp_guest_activation *a,
 	kvp_guest_event_fill(&ev, req, outcome, reason, decoded);
 	err2 = kvp_guest_event_append(a->dir, &ev);
 	kvp_guest_unlock(fd);
-	kvp_guest_log_event(a, req, &ev);
+	kvp_guest_log_event(a->event_socket, req->vm_id, &ev);
 	return err ? err : err2;
+}
+
+int kvp_guest_expire(const char *dir, const char *event_socket, uint64_t now)
+{
+	struct kvp_guest_event ev = { 0 };
+	struct kvp_guest g;
+	int fd, err;
+
+	fd = kvp_guest_lock(dir);
+	if (fd < 0)
+		return fd;
+	err = kvp_guest_load(dir, &g, NULL, 0);
+	if (err || kvp_guest_state(&g, now, NULL) != KVP_GUEST_NOTIFICATION ||
+	    (g.tried && g.reason == KVP_AVMA_R_EXPIRED)) {
+		kvp_guest_unlock(fd);
+		return err == -EBADMSG ? 0 : err;
+	}
+	g.tried = true;
+	g.outcome = KVP_AVMA_INVALID_HOST;
+	g.reason = KVP_AVMA_R_EXPIRED;
+	g.tried_at = now;
+	err = kvp_guest_save(dir, &g);
+	ev.time = now;
+	ev.outcome = g.outcome;
+	ev.reason = g.reason;
+	snprintf(ev.product, sizeof(ev.product), "%s", g.product);
+	snprintf(ev.version, sizeof(ev.version), "%s", g.version);
+	snprintf(ev.edition, sizeof(ev.edition), "%s", g.edition);
+	if (!err)
+		err = kvp_guest_event_append(dir, &ev);
+	kvp_guest_unlock(fd);
+	if (err)
+		return err;
+	kvp_guest_log_event(event_socket, NULL, &ev);
+	return 1;
 }
 
 static int kvp_guest_request(const struct kvp_guest_activation *a,

@@ -134,6 +134,14 @@ int kvp_guest_activate(const struct kvp_guest_activation *a, uint32_t *outcome,
 		       size_t error_len);
 
 /*
+ * At the end of the lease (state Notification at `now`), records it once:
+ * last outcome Invalid Host, reason expired, in the state file, a line in
+ * license.events and event 12309.  1 if it did, 0 if there was nothing to
+ * record (no lease, still valid, already recorded, corrupt file), -errno.
+ */
+int kvp_guest_expire(const char *dir, const char *event_socket, uint64_t now);
+
+/*
  * This VM's id: /sys/class/dmi/id/product_uuid unless unreadable or all
  * 0 or ff, else /etc/machine-id.  -ENOENT if neither gives one.
  */
