@@ -772,7 +772,10 @@ static void kvp_guest_event_fill(struct kvp_guest_event *ev,
 	ev->expires = grant->expires;
 }
 
-/* Event 12309 in the journal (or syslog); vm_id NULL: not an attempt. */
+/*
+ * Event 12309 in the journal (or syslog), fields in avma.rst "Events"
+ * order; vm_id NULL: not an attempt (the end of a lease).
+ */
 static void kvp_guest_log_event(const char *socket, const uint8_t *vm_id,
 				const struct kvp_guest_event *ev)
 {
@@ -783,10 +786,10 @@ static void kvp_guest_log_event(const char *socket, const uint8_t *vm_id,
 		{ "KVP_PRODUCT", ev->product },
 		{ "KVP_VERSION", ev->version },
 		{ "KVP_EDITION", ev->edition },
-		{ "KVP_VM_ID", vm },
-		{ "KVP_HOST_NAME", ev->host_name },
 		{ "KVP_HOST_ID", ev->host_id },
+		{ "KVP_HOST_NAME", ev->host_name },
 		{ "KVP_GRANT_ID", ev->grant_id },
+		{ "KVP_VM_ID", vm },
 		{ "KVP_EXPIRES", exp },
 	};
 	int err;
