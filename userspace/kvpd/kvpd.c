@@ -163,7 +163,10 @@ static void kvpd_on_event(struct kvp_nl *nl, uint32_t service, uint32_t state,
 
 /*
  * Events tell a host's arrival; a module without them (an older kvp.ko)
- * still serves KVP, and the lease is still renewed on time.
+ * still serves KVP, and the lease is still renewed on time.  Joined before
+ * registering: resolving the group is a request of its own on this
+ * socket, and a host request arriving meanwhile would be taken for its
+ * answer (and lost).
  */
 static void kvpd_subscribe(struct kvpd *d)
 {
@@ -172,8 +175,6 @@ static void kvpd_subscribe(struct kvpd *d)
 	if (err)
 		kvp_warn("no activation events from the kvp module (%s): renewal on schedule only",
 			 strerror(-err));
-	/* A module (re)loaded may have a host already: ask it. */
-	kvpd_activation_poke();
 }
 
 /*
@@ -193,11 +194,14 @@ static int kvpd_register(struct kvpd *d)
 		kvp_nl_close(d->nl);
 		d->nl = NULL;
 		err = kvp_nl_open(&d->nl);
-		if (!err)
+		if (!err) {
+			kvpd_subscribe(d);
 			err = kvp_nl_register(d->nl, kvpd_on_request, d);
+		}
 		if (!err) {
 			kvp_info("registered with the kvp module");
-			kvpd_subscribe(d);
+			/* A module (re)loaded may have a host already. */
+			kvpd_activation_poke();
 			return 0;
 		}
 		if (err == -EBUSY) {
