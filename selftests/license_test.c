@@ -317,6 +317,7 @@ TEST_F(lic, corrupt_file_is_reported_and_kept)
 		"key=NOT-A-KEY\navma=no\n",
 		"key=" KEY_TEST "\navma=yes\nproduct=testos\nversion=v2\nedition=datacenter\ngrant=AAAA\n",
 		"key=" KEY_TEST "\navma=no",
+		"key=" KEY_TEST "\navma=no\n",	/* kept whole, not AVMA */
 		"garbage",
 	};
 	char path[128], error[256], back[512];
@@ -345,7 +346,11 @@ TEST_F(lic, corrupt_file_is_reported_and_kept)
 		EXPECT_EQ(0, memcmp(bad[i], back, strlen(bad[i])));
 	}
 	EXPECT_EQ(0, self->fake.calls);
+	/* Uninstalling removes it. */
+	EXPECT_EQ(0, kvp_guest_uninstall_key(self->dir));
+	EXPECT_EQ(-1, access(path, F_OK));
 	/* Installing a key replaces it, and says so. */
+	ASSERT_EQ(0, write_file(path, "garbage", 7));
 	error[0] = '\0';
 	EXPECT_EQ(0, kvp_guest_install_key(self->dir, self->catalog, KEY_TEST,
 					   &g, error, sizeof(error)));

@@ -313,8 +313,8 @@ static const char *kvp_guest_consistent(const struct kvp_guest *g,
 		return "no key or avma line";
 	if (g->avma != ((seen & item) == item) || (!g->avma && (seen & item)))
 		return "product, version and edition go with an AVMA key only";
-	if (g->avma && strlen(g->key) != KVP_KEY_TEXT_LEN)
-		return "an AVMA key must be whole";
+	if (strlen(g->key) != (g->avma ? KVP_KEY_TEXT_LEN : KVP_GUEST_KEY_TAIL))
+		return "an AVMA key is kept whole, any other by its last group";
 	if ((seen & tried) && (seen & tried) != tried)
 		return "outcome, reason and tried_at go together";
 	if (g->grant_len && (!g->avma ||
@@ -511,10 +511,8 @@ int kvp_guest_uninstall_key(const char *dir)
 	/* A corrupt file goes too: that is what uninstall is for. */
 	if (!err && !g.key[0])
 		err = -ENOKEY;
-	else if (unlink(path))
-		err = -errno;
-	else
-		err = 0;
+	else if (!err || err == -EBADMSG)
+		err = unlink(path) ? -errno : 0;
 	kvp_guest_unlock(fd);
 	return err;
 }
@@ -856,10 +854,14 @@ static int kvp_guest_record(const struct kvp_guest_activation *a,
 		err = 0;
 	}
 	kvp_guest_event_fill(&ev, req, outcome, reason, decoded);
+	/* The outcome stands without its line: say so, go on. */
 	err2 = kvp_guest_event_append(a->dir, &ev);
+	if (err2)
+		kvp_warn("%s/%s: cannot add the event: %s", a->dir,
+			 KVP_GUEST_EVENTS, strerror(-err2));
 	kvp_guest_unlock(fd);
 	kvp_guest_log_event(a->event_socket, req->vm_id, &ev);
-	return err ? err : err2;
+	return err;
 }
 
 int kvp_guest_expire(const char *dir, const char *event_socket, uint64_t now)
