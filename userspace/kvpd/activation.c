@@ -31,12 +31,12 @@
 
 /* What the thread knows of the state file, and when to act next. */
 struct kvpd_schedule {
-	struct stat st;			/* of the state file, last seen */
+	struct stat st;			/* the state file's, last seen */
 	bool exists;
 	char key[KVP_KEY_TEXT_LEN + 1];
 	bool avma;
 	uint64_t expires;		/* of the grant held, 0: none */
-	uint64_t ended;			/* the lease whose end is recorded */
+	uint64_t ended;			/* lease whose end is recorded */
 	uint64_t next;			/* next attempt, 0: none due */
 	uint64_t backoff;
 	char error[256];		/* the last one said, not repeated */
@@ -170,7 +170,8 @@ static bool kvpd_wait(const struct kvpd_schedule *s, uint64_t now)
 		until = s->expires;
 	ts.tv_sec = until;
 	pthread_mutex_lock(&kvpd_act.lock);
-	while (!kvpd_act.poked && !kvpd_act.stop && until > (uint64_t)time(NULL))
+	while (!kvpd_act.poked && !kvpd_act.stop &&
+	       until > (uint64_t)time(NULL))
 		if (pthread_cond_timedwait(&kvpd_act.cond, &kvpd_act.lock,
 					   &ts) == ETIMEDOUT)
 			break;

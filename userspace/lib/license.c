@@ -943,7 +943,8 @@ static int kvp_guest_product(const struct kvp_guest_activation *a,
 	}
 	pk = kvp_catalog_find_key(a->catalog, g->key, p);
 	if (!pk || strcmp((*p)->id, g->product) ||
-	    strcmp(pk->version, g->version) || strcmp(pk->edition, g->edition)) {
+	    strcmp(pk->version, g->version) ||
+	    strcmp(pk->edition, g->edition)) {
 		kvp_say(error, error_len,
 			"the installed key is no longer the catalog's key for %s %s %s: install it again",
 			g->product, g->version, g->edition);

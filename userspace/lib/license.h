@@ -35,7 +35,7 @@
 enum kvp_guest_state {
 	KVP_GUEST_UNLICENSED,
 	KVP_GUEST_LICENSED,
-	KVP_GUEST_NOTIFICATION,		/* lease ended, no host renewed it */
+	KVP_GUEST_NOTIFICATION,	/* lease ended, no host renewed it */
 };
 
 /* The state file.  key "" is no key; grant_len 0 is no grant. */
@@ -46,7 +46,7 @@ struct kvp_guest {
 	char version[KVP_AVMA_VERSION_LEN];
 	char edition[KVP_AVMA_EDITION_LEN];
 	bool tried;			/* an activation was attempted */
-	uint32_t outcome;		/* of the last one, enum kvp_avma_outcome */
+	uint32_t outcome;		/* the last one's, kvp_avma_outcome */
 	uint32_t reason;		/* enum kvp_avma_reason */
 	uint64_t tried_at;		/* unix seconds */
 	size_t grant_len;		/* of the last Success */
