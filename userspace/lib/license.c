@@ -710,7 +710,8 @@ static uint32_t kvp_guest_check(const struct kvp_product *p,
 		return rep.outcome;
 	}
 	*reason = KVP_AVMA_R_BAD_REPLY;
-	if (kvp_grant_decode(rep.grant, rep.grant_len, grant))
+	if (rep.grant_len > KVP_GRANT_MAX_LEN ||
+	    kvp_grant_decode(rep.grant, rep.grant_len, grant))
 		return KVP_AVMA_INVALID_DATA;
 	*reason = KVP_AVMA_R_SIGNATURE;
 	if (kvp_grant_verify(rep.grant, rep.grant_len, grant, vendor,
