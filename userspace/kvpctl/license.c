@@ -224,7 +224,42 @@ struct kvpctl_status {
 	char activated[KVP_TIME_TEXT_LEN + 1];
 	char expires[KVP_TIME_TEXT_LEN + 1];
 	char tried_at[KVP_TIME_TEXT_LEN + 1];
+	/* The catalog's display names, or the ids without it. */
+	struct kvp_catalog *catalog;
+	const char *product_name;
+	const char *version_name;
+	const char *edition_name;
 };
+
+/* Names only: a catalog that does not load leaves the ids. */
+static void kvpctl_status_names(const struct kvp_guest *g,
+				struct kvpctl_status *s)
+{
+	const struct kvp_product *p;
+	const struct kvp_edition *e;
+	int rank;
+
+	s->product_name = g->product;
+	s->version_name = g->version;
+	s->edition_name = g->edition;
+	if (!g->avma ||
+	    kvp_catalog_load(&s->catalog, kvpctl_opts.catalog_dirs[0] ?
+					  kvpctl_opts.catalog_dirs : NULL,
+			     NULL, 0)) {
+		s->catalog = NULL;
+		return;
+	}
+	p = kvp_catalog_product(s->catalog, g->product);
+	if (!p)
+		return;
+	s->product_name = p->name;
+	rank = kvp_product_version_rank(p, g->version);
+	if (rank >= 0)
+		s->version_name = p->version_names[rank];
+	e = kvp_product_edition(p, g->edition);
+	if (e)
+		s->edition_name = e->name;
+}
 
 static void kvpctl_status_fill(const struct kvp_guest *g,
 			       struct kvpctl_status *s)
@@ -236,6 +271,7 @@ static void kvpctl_status_fill(const struct kvp_guest *g,
 							&reason));
 	s->reason = kvp_avma_reason_name(reason);
 	kvpctl_partial_key(g, s->key, sizeof(s->key));
+	kvpctl_status_names(g, s);
 	if (g->tried_at)
 		kvp_time_text(g->tried_at, s->tried_at);
 	if (!g->grant_len)
@@ -255,9 +291,9 @@ static void kvpctl_status_text(const struct kvp_guest *g,
 	       g->key[0] && !g->avma ? " (not an AVMA key)" : "");
 	if (!g->avma)
 		return;
-	printf("product:        %s\n", g->product);
-	printf("version:        %s\n", g->version);
-	printf("edition:        %s\n", g->edition);
+	printf("product:        %s (%s)\n", s->product_name, g->product);
+	printf("version:        %s (%s)\n", s->version_name, g->version);
+	printf("edition:        %s (%s)\n", s->edition_name, g->edition);
 	if (g->grant_len) {
 		printf("activation id:  %s\n", s->activation_id);
 		printf("host name:      %s\n", g->decoded.host_name);
@@ -285,6 +321,9 @@ static void kvpctl_status_json(const struct kvp_guest *g,
 	kvp_json_str(&json, "product", g->product);
 	kvp_json_str(&json, "version", g->version);
 	kvp_json_str(&json, "edition", g->edition);
+	kvp_json_str(&json, "product_name", s->product_name);
+	kvp_json_str(&json, "version_name", s->version_name);
+	kvp_json_str(&json, "edition_name", s->edition_name);
 	kvp_json_str(&json, "activation_id", s->activation_id);
 	kvp_json_str(&json, "host_name",
 		     g->grant_len ? g->decoded.host_name : "");
@@ -316,6 +355,7 @@ static int kvpctl_license_status(void)
 		kvpctl_status_json(&g, &s);
 	else
 		kvpctl_status_text(&g, &s);
+	kvp_catalog_free(s.catalog);
 	return err ? KVPCTL_ERR : KVPCTL_OK;
 }
 
