@@ -17,7 +17,8 @@
 #   make modules-6.12  the modules against Debian's 6.12 headers (fetched),
 #                   built in $(BUILD)/mod-6.12
 #   make install    modules (modules_install, INSTALL_MOD_PATH=$(DESTDIR)),
-#                   tools and man pages under $(DESTDIR)$(PREFIX);
+#                   tools and man pages under $(DESTDIR)$(PREFIX), the
+#                   product catalog in $(DESTDIR)$(CATALOGDIR);
 #                   install-modules and install-tools do one half each
 #   make install-udev  the opt-in udev rule that gives the Hyper-V KVP
 #                   device to kvp_vmbus at boot, under $(DESTDIR)$(UDEVDIR)
@@ -33,6 +34,9 @@ BUILD ?= $(CURDIR)/build
 export BUILD
 PREFIX ?= /usr
 UDEVDIR ?= /usr/lib/udev/rules.d
+# Where lib/catalog.c reads the shipped catalog (KVP_CATALOG_DIR): not
+# under PREFIX, the tools look there whatever PREFIX was.
+CATALOGDIR := /usr/share/kvp/catalog.d
 
 all: modules tools
 
@@ -53,6 +57,8 @@ install-tools: tools
 	install -D -m 0755 userspace/kvpctl/kvpctl $(DESTDIR)$(PREFIX)/bin/kvpctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 Documentation/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 userspace/catalog/*.conf $(DESTDIR)$(CATALOGDIR)
 
 # Opt-in: not part of install.  The rule runs kvpctl where install-tools
 # puts it.

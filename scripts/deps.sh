@@ -14,8 +14,9 @@ set -euo pipefail
 PACKAGES=(
 	# compilers and the things Kbuild's prebuilt tools link against
 	gcc gcc-12 make libc6-dev pkg-config libelf1 libssl3 perl
-	# userspace tools: libnl (generic netlink), libkmod
-	libnl-3-dev libnl-genl-3-dev libkmod-dev
+	# userspace tools: libnl (generic netlink), libkmod, libcrypto
+	# (activation signatures), SQLite (kvp-hostd's activation history)
+	libnl-3-dev libnl-genl-3-dev libkmod-dev libssl-dev libsqlite3-dev
 	# checks; the fuzzers (selftests/fuzz) need clang and its libFuzzer
 	# and sanitizer runtimes
 	sparse valgrind clang libclang-rt-14-dev

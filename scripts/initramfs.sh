@@ -17,7 +17,10 @@
 #                               (kvp.ko, kvp_vsock.ko, ...) and, when built,
 #                               the VMBus stand-in's selftests/vmbus/*.ko;
 #                               depmod'ed, so `modprobe kvp_vsock` works
-#   /usr/sbin/kvpd /usr/bin/kvpctl /usr/sbin/kvp-hostd   our tools
+#   /usr/sbin/kvpd /usr/bin/kvpctl /usr/sbin/kvp-hostd   our tools (their
+#                               libraries, libcrypto among them, by ldd)
+#   /usr/share/kvp/catalog.d/   the shipped product catalog,
+#                               userspace/catalog/*.conf
 #   /usr/sbin/hv_kvp_daemon     the stock daemon, with /usr/libexec/hypervkvpd
 #   /selftests/vm/              selftests/vm/ (run.sh, test-*.sh, demo.sh, ...)
 #   /selftests/out/vm/          selftests/out/vm/ (static test binaries)
@@ -113,6 +116,10 @@ for t in "${!TOOLS[@]}"; do
 		warn "$t is not built: not in the initramfs"
 	fi
 done
+
+# Where lib/catalog.c reads it (KVP_CATALOG_DIR), as make install puts it.
+mkdir -p "$ROOT/usr/share/kvp/catalog.d"
+cp "$REPO"/userspace/catalog/*.conf "$ROOT/usr/share/kvp/catalog.d/"
 
 if [[ -x /usr/sbin/hv_kvp_daemon ]]; then
 	copy_prog /usr/sbin/hv_kvp_daemon /usr/sbin/hv_kvp_daemon

@@ -42,6 +42,8 @@ QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 missing: run sc
 qemu=(
 	"$QEMU" -m "${KVP_VM_MEM:-1024}" -smp 2 -cpu max
 	-nographic -no-reboot -nic none
+	# A fixed SMBIOS system UUID: the guest's VM id, as a hypervisor sets it.
+	-uuid "${KVP_VM_UUID:-5d2f8c41-7a3e-4b9d-8e16-0c4a9b7f2e53}"
 	-kernel "$KIMAGE" -initrd "$INITRD"
 	-append "console=ttyS0 panic=-1 quiet kvp_vm.mode=$MODE ${KVP_VM_APPEND:-}"
 )

@@ -22,3 +22,9 @@ FUZZ_pool_SRCS := userspace/lib/pool.c userspace/lib/pool_io.c \
 	userspace/lib/pool_repair.c kernel/utf16.c userspace/lib/log.c
 
 FUZZ_stock_SRCS := kernel/stock.c kernel/msg.c kernel/utf16.c kernel/ic.c
+
+# The signed documents and the catalog (they need libcrypto: the Makefile's
+# LDLIBS).
+FUZZ_grant_SRCS := userspace/lib/grant.c userspace/lib/sign.c
+FUZZ_catalog_SRCS := userspace/lib/catalog.c userspace/lib/sign.c \
+	userspace/lib/grant.c kernel/utf16.c

@@ -67,6 +67,15 @@ const struct kvp_edition *kvp_product_edition(const struct kvp_product *p,
 					      const char *id);
 /* Position in the product's order, oldest 0; -1 if it has no such one. */
 int kvp_product_version_rank(const struct kvp_product *p, const char *version);
+/*
+ * Whether licence `lic` (grant.h) lets its host lend p at `version`: it is
+ * for p, its edition is one of p's that lends, and its version is one of
+ * p's no older than `version` (the catalog half of kvp_grant_verify()).
+ */
+struct kvp_license;
+bool kvp_product_license_covers(const struct kvp_product *p,
+				const struct kvp_license *lic,
+				const char *version);
 /* The catalog entry of an AVMA key (normalized text), or NULL. */
 const struct kvp_product_key *
 kvp_catalog_find_key(const struct kvp_catalog *catalog, const char *key,

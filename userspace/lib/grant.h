@@ -59,7 +59,11 @@ struct kvp_grant {
 /* Sign (fills ->vendor_key/->sig, or ->host_key/->sig) and encode. */
 int kvp_license_sign(struct kvp_license *lic, const struct kvp_signer *vendor,
 		     uint8_t out[KVP_LICENSE_LEN]);
-/* Returns the length written (at most KVP_GRANT_MAX_LEN), or -errno. */
+/*
+ * Returns the length written (at most KVP_GRANT_MAX_LEN), or -ENOSPC (cap
+ * too small), -EINVAL (a text field empty or too long; host_name may be
+ * empty), -EIO (signing failed).
+ */
 int kvp_grant_sign(struct kvp_grant *grant, const struct kvp_signer *host,
 		   uint8_t *out, size_t cap);
 
@@ -70,16 +74,20 @@ int kvp_grant_decode(const uint8_t *buf, size_t len, struct kvp_grant *grant);
 
 /*
  * Signatures: the licence by its vendor_key, which must equal `vendor`;
- * the grant by its host_key, and, when it carries a licence, that licence
- * as above, naming the same host key, product and edition, and a version
- * no lower than the grant's (ranked by the caller: `version_ok`).  `vendor`
- * NULL: the product has no vendor key, the grant carries no licence.
- * 0, or -EBADMSG (signature), -EPERM (chain does not hold).
+ * the grant (buf, len: the bytes `grant` was decoded from) by its
+ * host_key, and, when it carries a licence, that licence as above, naming
+ * the same host key and product, not expired when the grant was made
+ * (not_after 0 or >= activated), and passing the catalog's checks, done by
+ * the caller: `licence_ok` = kvp_product_license_covers() (its edition
+ * lends, its version is no lower than the grant's).  `vendor` NULL: the
+ * product has no vendor key and the grant must carry no licence.
+ * 0, or -EBADMSG (a signature, or buf is not grant), -EPERM (the chain does
+ * not hold).
  */
 int kvp_license_verify(const struct kvp_license *lic,
 		       const uint8_t vendor[KVP_SIGN_PUBLIC_LEN]);
 int kvp_grant_verify(const uint8_t *buf, size_t len,
 		     const struct kvp_grant *grant,
-		     const uint8_t *vendor, bool version_ok);
+		     const uint8_t *vendor, bool licence_ok);
 
 #endif /* _KVP_GRANT_H */

@@ -39,7 +39,11 @@ int kvp_random(uint8_t *buf, size_t len);
 
 /* Standard base64 with padding; out holds KVP_BASE64_LEN(len) + 1. */
 void kvp_base64_encode(const uint8_t *in, size_t len, char *out);
-/* Returns the decoded length, or -EINVAL (bad character, length, padding). */
+/*
+ * Strict: no white space, padding only at the end, zero bits under it.
+ * Returns the decoded length, or -EINVAL (bad character, length, padding,
+ * or more than cap bytes).
+ */
 int kvp_base64_decode(const char *in, uint8_t *out, size_t cap);
 
 /* 16 bytes <-> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lower case). */
