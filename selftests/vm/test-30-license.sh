@@ -31,6 +31,11 @@ field() { # field NAME: from license status -j
 		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"
 }
 host() { kvpctl --socket "$SOCK" host "$@"; }
+# The VM id in the grant pool 2 shows (bytes 24 to 39), as hex.
+grant_vm() {
+	host get guest1 auto KvpLicenseGrant | base64 -d |
+		dd bs=1 skip=24 count=16 2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
 
 wait_for() { # wait_for SECONDS WANT CMD...
 	n=$(($1 * 10))
@@ -75,7 +80,8 @@ modprobe kvp || exit 1
 kvp-hostd -f --config "$T/hostd.conf" --socket "$SOCK" --port $PORT \
 	--vm 1=guest1 &
 HOSTD=$!
-kvpd -n --pool-dir "$T/pools" --state-dir "$T/state" --vm-id $VMID &
+# kvpd's VM id: the VM's SMBIOS UUID (vm-run.sh sets one).
+kvpd -n --pool-dir "$T/pools" --state-dir "$T/state" &
 KVPD=$!
 modprobe kvp_vsock host_cid=1 port=$PORT || exit 1
 # (HostName reaching pool 3 shows no host request was lost at start.)
@@ -108,12 +114,13 @@ check "KvpLicenseProduct" windows-server "$(host get guest1 auto KvpLicenseProdu
 check "KvpLicenseActivationId" "$(field activation_id)" \
 	"$(host get guest1 auto KvpLicenseActivationId)"
 check "KvpLicenseHostId" "$(field host_id)" "$(host get guest1 auto KvpLicenseHostId)"
-[ -n "$(host get guest1 auto KvpLicenseGrant)" ]
-check "KvpLicenseGrant present" 0 $?
+check "kvpd's VM id is the DMI UUID" \
+	"$(tr -d '-' </sys/class/dmi/id/product_uuid | tr A-F a-f)" "$(grant_vm)"
 
-# By hand, as slmgr /ato.
+# By hand, as slmgr /ato, with a VM id of our choice.
 lic activate --vm-id $VMID
 check "activate" 0 $?
+check "--vm-id in the grant" "$(echo $VMID | tr -d -)" "$(grant_vm)"
 first=$(field activation_id)
 
 # Renewal: 20 s lease, renewed with 10 s left.
