@@ -12,7 +12,9 @@
  *
  * kvpctl changes the state file behind our back: the thread stat()s it at
  * least every KVPD_STAT_SECS (a new file each write: rename), which is
- * simpler than inotify and costs nothing worth counting.
+ * simpler than inotify and costs nothing worth counting.  The catalog is
+ * read again for each attempt, as kvpctl reads it for each command, so a
+ * vendor's drop-in file needs no restart.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,7 +51,7 @@ static struct {
 	bool running;
 	bool poked;
 	bool stop;
-	struct kvp_catalog *catalog;
+	const char *const *catalog_dirs;
 	struct kvp_guest_activation act;
 } kvpd_act = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -119,14 +121,25 @@ static void kvpd_after_failure(struct kvpd_schedule *s, uint64_t now)
 
 static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 {
-	char error[256] = "", until[KVP_TIME_TEXT_LEN + 1];
+	char error[512] = "", until[KVP_TIME_TEXT_LEN + 1];
+	struct kvp_catalog *catalog;
 	uint32_t outcome, reason;
 	struct kvp_guest g;
 	uint64_t lease;
 	int err;
 
+	err = kvp_catalog_load(&catalog, kvpd_act.catalog_dirs, error,
+			       sizeof(error));
+	if (err) {
+		kvp_err("licence: catalog: %s", *error ? error :
+			strerror(-err));
+		kvpd_after_failure(s, now);
+		return;
+	}
+	kvpd_act.act.catalog = catalog;
 	err = kvp_guest_activate(&kvpd_act.act, &outcome, &reason, &g, error,
 				 sizeof(error));
+	kvp_catalog_free(catalog);
 	if (err == -ENOKEY) {
 		kvpd_say_once(s, error);
 		s->next = 0;	/* until the state file changes */
@@ -217,7 +230,6 @@ static void *kvpd_activation_main(void *arg)
 
 int kvpd_activation_start(const struct kvpd_activation_opts *opts)
 {
-	char error[512] = "";
 	int err;
 
 	kvpd_act.act.dir = opts->state_dir;
@@ -228,19 +240,11 @@ int kvpd_activation_start(const struct kvpd_activation_opts *opts)
 		kvp_err("licence: no VM id (neither /sys/class/dmi/id/product_uuid nor /etc/machine-id; --vm-id sets one): no activation");
 		return -ENOENT;
 	}
-	err = kvp_catalog_load(&kvpd_act.catalog, opts->catalog_dirs, error,
-			       sizeof(error));
-	if (err) {
-		kvp_err("licence: catalog: %s: no activation",
-			*error ? error : strerror(-err));
-		return err;
-	}
-	kvpd_act.act.catalog = kvpd_act.catalog;
+	kvpd_act.catalog_dirs = opts->catalog_dirs;
 	err = pthread_create(&kvpd_act.thread, NULL, kvpd_activation_main,
 			     NULL);
 	if (err) {
 		kvp_err("licence: cannot start its thread: %s", strerror(err));
-		kvp_catalog_free(kvpd_act.catalog);
 		return -err;
 	}
 	kvpd_act.running = true;
@@ -271,5 +275,4 @@ void kvpd_activation_stop(void)
 	kvpd_activation_signal(true);
 	pthread_join(kvpd_act.thread, NULL);
 	kvpd_act.running = false;
-	kvp_catalog_free(kvpd_act.catalog);
 }
