@@ -5,7 +5,9 @@
 # The guest end of activation, every piece real: kvpctl license and kvpd ->
 # netlink -> kvp.ko -> kvp_vsock -> vsock loopback -> kvp-hostd's
 # activation service, and back; the licence items of pool 2 read by the
-# host.  A lease of 20 s shows renewal, and expiry once the host is gone.
+# host.  A lease of 20 s shows renewal, and expiry once the host is gone;
+# then a new host re-validates the guest, and a vendor's product goes
+# through the whole signed chain.
 
 SOCK=/run/kvp-hostd-lic.sock
 PORT=5471
@@ -50,6 +52,7 @@ wait_for() { # wait_for SECONDS WANT CMD...
 }
 
 cleanup() {
+	rm -f /etc/kvp/catalog.d/acme-os.conf
 	kill "$HOSTD" "$KVPD" 2>/dev/null
 	wait 2>/dev/null
 	rmmod kvp_vsock 2>/dev/null
@@ -172,6 +175,55 @@ wait_for 15 Licensed field state || echo "FAIL: the new host did not re-validate
 check "the new host" lab-host-2 "$(field host_name)"
 [ "$(field host_id)" != "$old_id" ]
 check "another host id" 0 $?
+
+# A vendor's product, the whole chain: vendor key (in a catalog drop-in,
+# read by kvpd without a restart) -> host licence -> host key -> grant.
+kvpctl vendor keygen "$T/acme.key" >"$T/acme.out"
+mkdir -p /etc/kvp/catalog.d "$T/hostd3"
+chmod 0700 "$T/hostd3"
+cat >/etc/kvp/catalog.d/acme-os.conf <<EOF
+[product acme-os]
+name = Acme OS
+vendor-key = $(sed -n 's/^public key: //p' "$T/acme.out")
+version = 1 One
+version = 2 Two
+edition = datacenter lends=yes Datacenter
+key = 2 datacenter DFGHJ-KMPQR-TVWXY-23467-89BCD
+EOF
+host_key=$(kvpctl -j vendor keygen "$T/hostd3/host.key" |
+	sed -n 's/.*"public_key":"\([^"]*\)".*/\1/p')
+kvpctl vendor sign-license --key "$T/acme.key" --product acme-os \
+	--version 2 --edition datacenter --host-key "$host_key" -o "$T/acme.lic"
+check "sign-license" 0 $?
+cat >"$T/hostd3.conf" <<EOF
+[host]
+name = acme-host
+state-dir = $T/hostd3
+
+[activation]
+lease = 1h
+rate-burst = 100
+history = off
+
+[license]
+file = $T/acme.lic
+EOF
+kill "$HOSTD"
+wait "$HOSTD" 2>/dev/null
+kvp-hostd -f --config "$T/hostd3.conf" --socket "$SOCK" --port $PORT \
+	--vm 1=guest1 &
+HOSTD=$!
+# It holds no Windows Server licence: refused, and the lease stays.
+wait_for 20 "Invalid Host" field last_outcome ||
+	echo "FAIL: no attempt with the vendor's host"
+check "refused by a host without the licence" no-licence "$(field last_reason)"
+check "the lease stays" Licensed "$(field state)"
+lic install-key DFGHJ-KMPQR-TVWXY-23467-89BCD >/dev/null
+wait_for 30 acme-host field host_name || echo "FAIL: no vendor activation"
+check "vendor product licensed" Licensed "$(field state)"
+check "vendor product" acme-os "$(field product)"
+check "the grant carries the licence" 548 \
+	"$(host get guest1 auto KvpLicenseGrant | base64 -d | wc -c)"
 
 lic uninstall-key >/dev/null
 check "uninstall-key" 0 $?
