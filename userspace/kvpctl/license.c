@@ -60,15 +60,7 @@ static int kvpctl_license_fail(const char *what, int err, const char *error)
 {
 	fprintf(stderr, "kvpctl: license %s: %s\n", what,
 		*error ? error : strerror(-err));
-	switch (err) {
-	case -EACCES:
-	case -EPERM:
-		return KVPCTL_PERM;
-	case -ENOENT:
-		return KVPCTL_NO_MODULE;
-	default:
-		return KVPCTL_ERR;
-	}
+	return err == -EACCES || err == -EPERM ? KVPCTL_PERM : KVPCTL_ERR;
 }
 
 static int kvpctl_install_key(const char *key)
@@ -205,9 +197,10 @@ static int kvpctl_activate(int argc, char **argv)
 		fprintf(stderr, "kvpctl: license activate: %s\n", error);
 		return KVPCTL_NO_AVMA_KEY;
 	}
-	if (err == -ENOENT)
-		snprintf(error, sizeof(error),
-			 "kvp module not loaded (no kvp netlink family)");
+	if (err == -ENOENT) {
+		fprintf(stderr, "kvpctl: license activate: kvp module not loaded (no kvp netlink family)\n");
+		return KVPCTL_NO_MODULE;
+	}
 	if (err)
 		return kvpctl_license_fail("activate", err, error);
 	kvpctl_print_outcome(outcome, reason, &g);
