@@ -56,10 +56,14 @@ static void kvpctl_partial_key(const struct kvp_guest *g, char *out,
 	snprintf(out, size, "*****-*****-*****-*****-%.5s", tail);
 }
 
+/* An error of the library: its sentence, else the state directory's. */
 static int kvpctl_license_fail(const char *what, int err, const char *error)
 {
-	fprintf(stderr, "kvpctl: license %s: %s\n", what,
-		*error ? error : strerror(-err));
+	if (*error)
+		fprintf(stderr, "kvpctl: license %s: %s\n", what, error);
+	else
+		fprintf(stderr, "kvpctl: license %s: %s: %s\n", what,
+			kvpctl_opts.state_dir, strerror(-err));
 	return err == -EACCES || err == -EPERM ? KVPCTL_PERM : KVPCTL_ERR;
 }
 
