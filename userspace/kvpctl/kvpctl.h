@@ -27,13 +27,24 @@ enum kvpctl_exit {
 	KVPCTL_BIND_FAILED = 13,	/* sysfs bind or unbind did not happen */
 	KVPCTL_TAMPERED = 14,	/* host audit: a guest's licence items lie */
 	KVPCTL_OFF = 15,	/* host: activation or its history not served */
+	/* license: */
+	KVPCTL_BAD_PRODUCT_KEY = 20,	/* not 5 groups of 5 key characters */
+	KVPCTL_NO_AVMA_KEY = 21,	/* activate: no AVMA key installed */
+	KVPCTL_INVALID_HOST = 22,	/* activate: outcome Invalid Host */
+	KVPCTL_INVALID_DATA = 23,	/* activate: outcome Invalid Data */
+	KVPCTL_DENIED = 24,		/* activate: outcome Activation Denied */
 };
+
+#define KVPCTL_MAX_CATALOG_DIRS	8
 
 struct kvpctl_opts {
 	bool json;
 	bool force;
 	const char *pool_dir;
 	const char *socket;
+	const char *state_dir;		/* license: the guest's state */
+	/* --catalog, in order, NULL-terminated; none: the defaults */
+	const char *catalog_dirs[KVPCTL_MAX_CATALOG_DIRS + 1];
 };
 
 extern struct kvpctl_opts kvpctl_opts;
@@ -49,6 +60,12 @@ int kvpctl_host_report(int argc, char **argv);
 int kvpctl_host_audit(int argc, char **argv);
 int kvpctl_host_identity(int argc, char **argv);
 int kvpctl_vmbus(int argc, char **argv);
+int kvpctl_license(int argc, char **argv);
+int kvpctl_vendor(int argc, char **argv);
+
+/* license.c: the catalog of --catalog (or the defaults), or a message. */
+struct kvp_catalog;
+int kvpctl_catalog_load(struct kvp_catalog **catalog);
 
 /* pool.c: POOL by name or number, and the exit code for an engine error. */
 int kvpctl_parse_pool(const char *arg);

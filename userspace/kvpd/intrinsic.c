@@ -6,6 +6,11 @@
  * machine).  The FQDN is resolved in a thread of its own, because a lookup
  * can take longer than the host waits: until it is known the host name is
  * reported, never an error text, and a failed lookup is retried later.
+ *
+ * While an AVMA key is installed, the licence items follow the ten Hyper-V
+ * ones (index 10 on), read from the licence state file at each request so
+ * that the host sees every change at once (Documentation/avma.rst section
+ * "Guest").  Without one, pool 2 ends at index 9, as it always did.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +28,8 @@
 #include <unistd.h>
 
 #include "intrinsic.h"
+#include "license.h"
+#include "log.h"
 #include "utf16.h"
 
 /* The value a host can take whole: 1023 UTF-16 units, ASCII here. */
@@ -48,6 +55,12 @@ static struct {
 } kvp_fqdn_state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
+
+/* Where the licence items come from; only the main loop reads them. */
+static struct {
+	const char *dir;
+	char error[256];	/* the last complaint, said once */
+} kvp_license_src;
 
 typedef void (*kvp_intrinsic_fn)(char *value);
 
@@ -247,7 +260,7 @@ static void kvp_read_os_release(void)
 	fclose(f);
 }
 
-void kvp_intrinsic_init(void)
+void kvp_intrinsic_init(const char *state_dir)
 {
 	char value[KVP_POOL_VALUE];
 	struct utsname uts;
@@ -268,20 +281,107 @@ void kvp_intrinsic_init(void)
 	}
 	kvp_read_os_release();
 	kvp_fqdn(value);	/* starts the first lookup */
+	kvp_license_src.dir = state_dir;
+}
+
+enum kvp_license_item {
+	KVP_LI_STATE, KVP_LI_REASON, KVP_LI_PRODUCT, KVP_LI_EDITION,
+	KVP_LI_VERSION, KVP_LI_ACTIVATION_ID, KVP_LI_HOST_NAME,
+	KVP_LI_HOST_ID, KVP_LI_ACTIVATION_TIME, KVP_LI_EXPIRY, KVP_LI_GRANT,
+	KVP_NR_LICENSE_ITEMS,
+};
+
+static const char *const kvp_license_items[KVP_NR_LICENSE_ITEMS] = {
+	"KvpLicenseState", "KvpLicenseReason", "KvpLicenseProduct",
+	"KvpLicenseEdition", "KvpLicenseVersion", "KvpLicenseActivationId",
+	"KvpLicenseHostName", "KvpLicenseHostId", "KvpLicenseActivationTime",
+	"KvpLicenseExpiry", "KvpLicenseGrant",
+};
+
+/* The state, or false without an AVMA key (no licence items then). */
+static bool kvp_license_load(struct kvp_guest *g)
+{
+	char error[256] = "";
+
+	kvp_guest_load(kvp_license_src.dir, g, error, sizeof(error));
+	if (strcmp(error, kvp_license_src.error)) {
+		snprintf(kvp_license_src.error, sizeof(kvp_license_src.error),
+			 "%s", error);
+		if (*error)
+			kvp_warn("licence items: %s", error);
+	}
+	return g->avma;
+}
+
+/* Items that have no value yet (never activated) are "". */
+static void kvp_license_value(const struct kvp_guest *g,
+			      enum kvp_license_item item, char *value)
+{
+	const struct kvp_grant *d = &g->decoded;
+	uint32_t reason;
+
+	value[0] = '\0';
+	switch (item) {
+	case KVP_LI_STATE:
+		snprintf(value, KVP_POOL_VALUE, "%s", kvp_guest_state_name(
+			 kvp_guest_state(g, time(NULL), NULL)));
+		return;
+	case KVP_LI_REASON:
+		kvp_guest_state(g, time(NULL), &reason);
+		snprintf(value, KVP_POOL_VALUE, "%s",
+			 kvp_avma_reason_name(reason));
+		return;
+	case KVP_LI_PRODUCT:
+		snprintf(value, KVP_POOL_VALUE, "%s", g->product);
+		return;
+	case KVP_LI_EDITION:
+		snprintf(value, KVP_POOL_VALUE, "%s", g->edition);
+		return;
+	case KVP_LI_VERSION:
+		snprintf(value, KVP_POOL_VALUE, "%s", g->version);
+		return;
+	default:
+		break;
+	}
+	if (!g->grant_len)
+		return;
+	if (item == KVP_LI_ACTIVATION_ID)
+		kvp_uuid_format(d->id, value);
+	else if (item == KVP_LI_HOST_NAME)
+		snprintf(value, KVP_POOL_VALUE, "%s", d->host_name);
+	else if (item == KVP_LI_HOST_ID)
+		kvp_host_id(d->host_key, value);
+	else if (item == KVP_LI_ACTIVATION_TIME)
+		kvp_time_text(d->activated, value);
+	else if (item == KVP_LI_EXPIRY)
+		kvp_time_text(d->expires, value);
+	else
+		kvp_base64_encode(g->grant, g->grant_len, value);
+	kvp_utf8_fix(value);
 }
 
 int kvp_intrinsic_enumerate(unsigned int index, char key[KVP_POOL_KEY],
 			    char value[KVP_POOL_VALUE])
 {
-	if (index >= KVP_NR_INTRINSIC)
+	struct kvp_guest g;
+
+	if (index < KVP_NR_INTRINSIC) {
+		snprintf(key, KVP_POOL_KEY, "%s",
+			 kvp_intrinsic_items[index].key);
+		kvp_intrinsic_value(index, value);
+		return 0;
+	}
+	index -= KVP_NR_INTRINSIC;
+	if (index >= KVP_NR_LICENSE_ITEMS || !kvp_license_load(&g))
 		return -ENOENT;
-	snprintf(key, KVP_POOL_KEY, "%s", kvp_intrinsic_items[index].key);
-	kvp_intrinsic_value(index, value);
+	snprintf(key, KVP_POOL_KEY, "%s", kvp_license_items[index]);
+	kvp_license_value(&g, index, value);
 	return 0;
 }
 
 int kvp_intrinsic_get(const char *key, char value[KVP_POOL_VALUE])
 {
+	struct kvp_guest g;
 	size_t i;
 
 	for (i = 0; i < KVP_NR_INTRINSIC; i++)
@@ -289,5 +389,11 @@ int kvp_intrinsic_get(const char *key, char value[KVP_POOL_VALUE])
 			kvp_intrinsic_value(i, value);
 			return 0;
 		}
-	return -ENOENT;
+	for (i = 0; i < KVP_NR_LICENSE_ITEMS; i++)
+		if (!strcmp(key, kvp_license_items[i]))
+			break;
+	if (i == KVP_NR_LICENSE_ITEMS || !kvp_license_load(&g))
+		return -ENOENT;
+	kvp_license_value(&g, i, value);
+	return 0;
 }

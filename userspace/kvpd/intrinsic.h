@@ -8,7 +8,8 @@
 
 #include "pool.h"
 
-void kvp_intrinsic_init(void);
+/* state_dir: the licence state's (lib/license.h), for the licence items. */
+void kvp_intrinsic_init(const char *state_dir);
 int kvp_intrinsic_enumerate(unsigned int index, char key[KVP_POOL_KEY],
 			    char value[KVP_POOL_VALUE]);
 int kvp_intrinsic_get(const char *key, char value[KVP_POOL_VALUE]);

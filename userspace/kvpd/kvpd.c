@@ -2,7 +2,8 @@
 /*
  * kvpd: the guest KVP daemon.  Registers with kvp.ko over generic netlink
  * and answers host requests from the pool files, or, for pool 2, from the
- * guest's intrinsic items.
+ * guest's intrinsic items; activates the guest's licence (activation.c)
+ * when an AVMA key is installed.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "ic.h"
 #include "intrinsic.h"
+#include "license.h"
 #include "log.h"
 #include "msg.h"
 #include "nl.h"
@@ -24,6 +27,7 @@
 /* How often an idle daemon checks that it is still the registered one. */
 #define KVPD_CHECK_MS		2000
 #define KVPD_RETRY_MS		1000
+#define KVPD_MAX_CATALOG_DIRS	8
 
 struct kvpd {
 	const char *pool_dir;
@@ -147,6 +151,32 @@ static void kvpd_say_busy(struct kvp_nl *nl)
 			st.daemon_kind, pid);
 }
 
+/* A host connected on the activation service: it re-validates us. */
+static void kvpd_on_event(struct kvp_nl *nl, uint32_t service, uint32_t state,
+			  void *arg)
+{
+	(void)nl;
+	(void)arg;
+	if (service == KVP_SERVICE_ACTIVATION && state == KVP_STATE_NEGOTIATED)
+		kvpd_activation_poke();
+}
+
+/*
+ * Events tell a host's arrival; a module without them (an older kvp.ko)
+ * still serves KVP, and the lease is still renewed on time.  Joined before
+ * registering: resolving the group is a request of its own on this
+ * socket, and a host request arriving meanwhile would be taken for its
+ * answer (and lost).
+ */
+static void kvpd_subscribe(struct kvpd *d)
+{
+	int err = kvp_nl_subscribe_events(d->nl, kvpd_on_event, d);
+
+	if (err)
+		kvp_warn("no activation events from the kvp module (%s): renewal on schedule only",
+			 strerror(-err));
+}
+
 /*
  * Connects and registers, waiting for the module if it is not loaded yet.
  * Returns 0, or a negative errno for what waiting cannot fix.
@@ -164,10 +194,14 @@ static int kvpd_register(struct kvpd *d)
 		kvp_nl_close(d->nl);
 		d->nl = NULL;
 		err = kvp_nl_open(&d->nl);
-		if (!err)
+		if (!err) {
+			kvpd_subscribe(d);
 			err = kvp_nl_register(d->nl, kvpd_on_request, d);
+		}
 		if (!err) {
 			kvp_info("registered with the kvp module");
+			/* A module (re)loaded may have a host already. */
+			kvpd_activation_poke();
 			return 0;
 		}
 		if (err == -EBUSY) {
@@ -239,11 +273,14 @@ static char *kvpd_absolute(const char *dir)
 static void kvpd_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvpd [-n] [-d] [--pool-dir DIR]\n"
+		"usage: kvpd [-n] [-d] [--pool-dir DIR] [--state-dir DIR] [--catalog DIR]... [--vm-id UUID]\n"
 		"  -n, --no-daemon   stay in the foreground, log to stderr\n"
 		"  -d, --debug       log every request\n"
-		"      --pool-dir    pool file directory (default %s)\n",
-		KVP_POOL_DIR);
+		"      --pool-dir    pool file directory (default %s)\n"
+		"      --state-dir   licence state directory (default %s)\n"
+		"      --catalog     product catalog directory, in order (default %s %s)\n"
+		"      --vm-id       the VM id activation sends (default: DMI product UUID, else machine-id)\n",
+		KVP_POOL_DIR, KVP_STATE_DIR, KVP_CATALOG_DIR, KVP_CATALOG_DROPIN);
 }
 
 int main(int argc, char **argv)
@@ -252,14 +289,20 @@ int main(int argc, char **argv)
 		{ "no-daemon", no_argument, NULL, 'n' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "pool-dir", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "catalog", required_argument, NULL, 'c' },
+		{ "vm-id", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kvpd d = { .pool_dir = KVP_POOL_DIR };
 	struct sigaction sa = { .sa_handler = kvpd_on_signal };
+	const char *catalogs[KVPD_MAX_CATALOG_DIRS + 1] = { NULL };
+	struct kvpd_activation_opts act = { .state_dir = KVP_STATE_DIR };
 	bool foreground = false, debug = false;
+	unsigned int nr_catalogs = 0;
+	char *pool_dir = NULL, *state_dir = NULL;
 	sigset_t stop;
-	char *pool_dir = NULL;
 	int c, i, err;
 
 	while ((c = getopt_long(argc, argv, "ndh", options, NULL)) != -1) {
@@ -272,6 +315,25 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			d.pool_dir = optarg;
+			break;
+		case 'S':
+			act.state_dir = optarg;
+			break;
+		case 'c':
+			if (nr_catalogs == KVPD_MAX_CATALOG_DIRS) {
+				fprintf(stderr, "kvpd: at most %d --catalog\n",
+					KVPD_MAX_CATALOG_DIRS);
+				return 2;
+			}
+			catalogs[nr_catalogs++] = optarg;
+			break;
+		case 'V':
+			if (kvp_uuid_parse(optarg, act.vm_id)) {
+				fprintf(stderr, "kvpd: --vm-id: '%s' is not a UUID\n",
+					optarg);
+				return 2;
+			}
+			act.vm_id_set = true;
 			break;
 		case 'h':
 			kvpd_usage(stdout);
@@ -290,6 +352,15 @@ int main(int argc, char **argv)
 			return 1;
 		d.pool_dir = pool_dir;
 	}
+	if (act.state_dir[0] != '/') {
+		state_dir = kvpd_absolute(act.state_dir);
+		if (!state_dir) {
+			free(pool_dir);
+			return 1;
+		}
+		act.state_dir = state_dir;
+	}
+	act.catalog_dirs = nr_catalogs ? catalogs : NULL;
 	err = kvpd_open_pools(&d);
 	if (!err && !foreground && daemon(0, 0)) {
 		kvp_err("cannot daemonize: %s", strerror(errno));
@@ -305,12 +376,15 @@ int main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		/* Threads do not survive daemon(): the lookups start here. */
-		kvp_intrinsic_init();
+		kvp_intrinsic_init(act.state_dir);
+		kvpd_activation_start(&act);
 		err = kvpd_run(&d);
+		kvpd_activation_stop();
 	}
 	kvp_nl_close(d.nl);
 	for (i = 0; i < KVP_POOL_COUNT; i++)
 		kvp_pool_close(d.pools[i]);
 	free(pool_dir);
+	free(state_dir);
 	return err ? 1 : 0;
 }
