@@ -396,6 +396,56 @@ TEST_F(history, reader_beside_writer)
 	kvp_history_close(reader);
 }
 
+/*
+ * Processes opening a missing history at once: each gets it, whole and in
+ * WAL mode, and every row each adds is there.
+ */
+TEST(opened_by_many_at_once)
+{
+	enum { N = 8 };
+	struct kvp_history_row r;
+	struct kvp_history *h;
+	int i, status, gate[2];
+	struct collect c;
+	struct store s;
+	pid_t pid[N];
+	char byte;
+
+	ASSERT_EQ(0, store_init(&s));
+	ASSERT_EQ(0, pipe(gate));
+	for (i = 0; i < N; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i])
+			continue;
+		close(gate[1]);
+		/* All wait here until the parent closes the gate's end. */
+		if (read(gate[0], &byte, 1) != 0)
+			_exit(2);
+		if (kvp_history_open(&h, s.path, s.error, sizeof(s.error))) {
+			fprintf(stderr, "# %s\n", s.error);
+			_exit(1);
+		}
+		make_row(&r, i & 1, 100 + i, 0, i + 1);
+		status = kvp_history_add(h, &r);
+		kvp_history_close(h);
+		_exit(status ? 3 : 0);
+	}
+	close(gate[0]);
+	close(gate[1]);
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("child %d: status %d", i, status);
+	}
+	ASSERT_EQ(0, kvp_history_open(&h, s.path, s.error, sizeof(s.error)))
+		TH_LOG("%s", s.error);
+	ASSERT_EQ(0, each(h, NULL, 0, &c));
+	EXPECT_EQ(N, c.n);
+	kvp_history_close(h);
+	store_remove(&s);
+}
+
 /* ---- files that are not a history --------------------------------------- */
 
 /* Opening path fails with err, an error containing what, bytes intact. */

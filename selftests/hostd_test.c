@@ -1907,6 +1907,54 @@ TEST_F(act, report)
 }
 
 /*
+ * A report waits for every guest's walk: one guest answers, another never
+ * gets past HELLO and its walk fails; both have their row.  A client
+ * that leaves before its report is done costs nothing (valgrind: the
+ * daemon's exit is clean).
+ */
+TEST_F(act, report_waits_for_every_guest)
+{
+	const char *words[] = { "report" };
+	struct kvp_hostctl_msg m = { .count = 1, .strings = words };
+	struct act *a = &self->a;
+	struct guest silent;
+	char grant_id[37];
+	unsigned char *buf;
+	size_t len;
+	int fd;
+
+	ASSERT_EQ(0, act_start(a));
+	ASSERT_EQ(0, act_guest(a));
+	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
+	ASSERT_TRUE(guest_handshake(&a->g, VM_UUID, "alpha"));
+	ASSERT_EQ(0, guest_connect(&silent, &a->h));
+
+	/* Gone at once: its walks run on, unanswered. */
+	buf = kvp_hostctl_encode(&m, &len);
+	ASSERT_NE(NULL, buf);
+	fd = ctl_send(&a->h, buf, len);
+	free(buf);
+	ASSERT_LE(0, fd);
+	close(fd);
+
+	kvpctl(&a->r, &a->h, &a->g, "-j", "host", "report", NULL);
+	ASSERT_EQ(0, a->r.status) TH_LOG("%s", a->r.err);
+	EXPECT_TRUE(starts_with(a->r.out, "[{\"name\":\"alpha\","))
+		TH_LOG("%s", a->r.out);
+	EXPECT_NE(NULL, strstr(a->r.out, "\"state\":\"Licensed\""));
+	EXPECT_NE(NULL, strstr(a->r.out,
+		"{\"name\":\"vm-1001\",\"vm_id\":\""))
+		TH_LOG("%s", a->r.out);
+	/* Its walk timed out, or it was dropped first for want of a HELLO. */
+	EXPECT_TRUE(strstr(a->r.out, "\"error\":\"timed out: VM vm-1001 (CID 1001)") ||
+		    strstr(a->r.out, "\"error\":\"VM vm-1001 (CID 1001) went away"))
+		TH_LOG("%s", a->r.out);
+	kvpctl(&a->r, &a->h, &a->g, "host", "list", NULL);
+	EXPECT_EQ(0, a->r.status);
+	close(silent.fd);
+}
+
+/*
  * Runs `kvpctl -j host audit` with g answering; its exit status if it gave
  * the verdict and the detail (unless NULL) wanted, else -1.
  */

@@ -93,8 +93,8 @@ static void kvp_report_answer(struct kvp_report *r, u16 columns,
 		snprintf(message, sizeof(message), "out of memory");
 	else if (r->full)
 		snprintf(message, sizeof(message),
-			       "%s cut short: the rows would not fit a reply of %u bytes",
-			       what, KVP_REPORT_MAX_BYTES);
+			 "%s cut short: the rows would not fit a reply of %u bytes",
+			 what, KVP_REPORT_MAX_BYTES);
 	kvp_ctl_answer(r->client, message[0] ? KVP_HOSTCTL_ERR : KVP_HOSTCTL_OK,
 		       0, columns, &r->rows, message);
 }
@@ -209,8 +209,8 @@ void kvp_report_history(struct kvp_ctl_client *client, u32 argc,
 	err = kvp_history_each(h, vm, since, kvp_report_history_row, &r);
 	if (err < 0) {
 		snprintf(message, sizeof(message),
-			       "cannot read the activation history: %s",
-			       strerror(-err));
+			 "cannot read the activation history: %s",
+			 strerror(-err));
 		kvp_log(LOG_ERR, "%s", message);
 		kvp_ctl_answer(client, KVP_HOSTCTL_ERR, 0, KVP_HC_HIST_COLUMNS,
 			       &r.rows, message);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +165,8 @@ static int kvp_history_header(const unsigned char *hdr, ssize_t n,
 
 /*
  * Before SQLite sees the file: it must be a regular file whose header
- * (kvp_history_header) is ours or none.  Creates a missing one (mode
- * 0600: the history names every VM), but not its directory.
+ * (kvp_history_header) is ours or none.  -ENOENT, and no message, if
+ * there is none.
  */
 static int kvp_history_file(const char *path, char *error, size_t len)
 {
@@ -175,14 +176,10 @@ static int kvp_history_file(const char *path, char *error, size_t len)
 	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT)
-		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ENOENT)
-			return kvp_history_fail(err, error, len,
-						"%s: its directory does not exist",
-						path);
+			return err;
 		return kvp_history_fail(err, error, len, "%s: %s", path,
 					strerror(-err));
 	}
@@ -327,8 +324,9 @@ static int kvp_history_prepare(struct kvp_history *h, const char *path,
 	return 0;
 }
 
-static int kvp_history_connect(struct kvp_history *h, const char *path,
-			       char *error, size_t len)
+/* A connection to path that may write, with our schema, in WAL mode. */
+static int kvp_history_setup(struct kvp_history *h, const char *path,
+			     char *error, size_t len)
 {
 	int rc, err;
 
@@ -344,10 +342,44 @@ static int kvp_history_connect(struct kvp_history *h, const char *path,
 					path);
 	sqlite3_busy_timeout(h->db, KVP_HISTORY_BUSY_MS);
 	err = kvp_history_create(h, path, error, len);
-	if (!err)
-		err = kvp_history_wal(h, path, error, len);
-	if (!err)
-		err = kvp_history_prepare(h, path, error, len);
+	return err ? err : kvp_history_wal(h, path, error, len);
+}
+
+/*
+ * A new history, made whole (schema, WAL mode) under a temporary name
+ * (mode 0600: the history names every VM) and then linked to path: two
+ * processes opening a missing history at once never see a half-made one,
+ * nor race to switch its journal mode, which SQLite would refuse one of
+ * them.  Whoever links first wins; the other opens that one.
+ */
+static int kvp_history_new(const char *path, char *error, size_t len)
+{
+	struct kvp_history tmp = { 0 };
+	char name[PATH_MAX];
+	int fd, err;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.XXXXXX", path) >=
+	    sizeof(name))
+		return kvp_history_fail(-ENAMETOOLONG, error, len,
+					"%s: name too long", path);
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return kvp_history_fail(err, error, len,
+						"%s: its directory does not exist",
+						path);
+		return kvp_history_fail(err, error, len, "%s: cannot create it: %s",
+					path, strerror(-err));
+	}
+	close(fd);
+	err = kvp_history_setup(&tmp, name, error, len);
+	sqlite3_close(tmp.db);
+	if (!err && link(name, path) && errno != EEXIST)
+		err = kvp_history_fail(-errno, error, len,
+				       "%s: cannot create it: %s", path,
+				       strerror(errno));
+	unlink(name);
 	return err;
 }
 
@@ -359,13 +391,25 @@ int kvp_history_open(struct kvp_history **hp, const char *path, char *error,
 
 	*hp = NULL;
 	err = kvp_history_file(path, error, error_len);
+	if (err == -ENOENT) {
+		err = kvp_history_new(path, error, error_len);
+		if (!err) {
+			err = kvp_history_file(path, error, error_len);
+			if (err == -ENOENT)
+				kvp_history_fail(err, error, error_len,
+						 "%s: removed while it was made",
+						 path);
+		}
+	}
 	if (err < 0)
 		return err;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return kvp_history_fail(-ENOMEM, error, error_len,
 					"%s: out of memory", path);
-	err = kvp_history_connect(h, path, error, error_len);
+	err = kvp_history_setup(h, path, error, error_len);
+	if (!err)
+		err = kvp_history_prepare(h, path, error, error_len);
 	if (err) {
 		kvp_history_close(h);
 		return err;
