@@ -43,13 +43,19 @@ wait_for() { # wait_for SECONDS WANT CMD...
 	return 1
 }
 
-# start_host CONFIG: kvp-hostd in the background, its control socket up.
+guest_state() {
+	kvpctl -j --socket $SOCK host list |
+		sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'
+}
+
+# start_host CONFIG: kvp-hostd in the background, and the guest (once it is
+# there) connected to it again.
 start_host() {
 	rm -f "$SOCK"
 	kvp-hostd -f --config "$1" --socket "$SOCK" --port $PORT \
 		--vm 1=guest1 2>>"$T/hostd.log" &
 	HOSTD=$!
-	wait_for 10 ok sh -c "kvpctl --socket $SOCK host list >/dev/null && echo ok"
+	[ -z "$KVPD" ] || wait_for 20 ready guest_state
 }
 
 stop_host() {
@@ -91,11 +97,12 @@ trap cleanup EXIT
 mkdir -p "$T/state" "$T/pools"
 config no 100 >"$T/hostd.conf"
 modprobe kvp || exit 1
-start_host "$T/hostd.conf" || { echo "FAIL: kvp-hostd did not start"; exit 1; }
+KVPD=
+start_host "$T/hostd.conf"
 kvpd -n --pool-dir "$T/pools" --state-dir "$T/state" &
 KVPD=$!
 modprobe kvp_vsock host_cid=1 port=$PORT || exit 1
-wait_for 20 ready sh -c "kvpctl -j --socket $SOCK host list | sed -n 's/.*\"state\":\"\([a-z]*\)\".*/\1/p'" ||
+wait_for 20 ready guest_state ||
 	{ echo "FAIL: the guest never became ready"; exit 1; }
 
 # The host key: the host's own, out of an unprivileged user's reach.
