@@ -22,16 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 KVPCTL=${KVPCTL:-$here/../userspace/kvpctl/kvpctl}
 CATALOG=$here/../userspace/catalog
 T=${TEST_TMPDIR:-$(mktemp -d)}
-fails=0
 
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fails=$((fails + 1))
-	fi
-}
+. "$here/vm/checks.sh"
 
 k() { "$KVPCTL" --state-dir "$T/state" --catalog "$CATALOG" "$@"; }
 field() { # field NAME: from license status -j
@@ -147,4 +139,4 @@ check "missing vendor key" 1 $?
 k vendor sign-license --product acme-os 2>/dev/null
 check "incomplete command line" 2 $?
 
-[ $fails -eq 0 ]
+checks_done

@@ -9,33 +9,12 @@
 SOCK=/run/kvp-hostd-test.sock
 POOLS=$TEST_TMPDIR/pools
 PORT=5470
-fails=0
 
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fails=$((fails + 1))
-	fi
-}
+. "$(dirname "$0")/checks.sh"
 
 host() { kvpctl --socket "$SOCK" host "$@"; }
 hostj() { kvpctl -j --socket "$SOCK" host "$@"; }
 guest() { kvpctl --pool-dir "$POOLS" "$@"; }
-
-# Waits until CMD prints WANT (up to 10 s).
-wait_for() { # wait_for WANT CMD...
-	want=$1
-	shift
-	i=0
-	while [ $i -lt 100 ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 cleanup() {
 	kill "$HOSTD" "$KVPD" 2>/dev/null
@@ -60,11 +39,11 @@ KVPD=$!
 modprobe kvp_vsock host_cid=1 port=$PORT || exit 1
 
 state() { hostj list | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'; }
-wait_for ready state || { echo "FAIL: the guest never became ready"; host list; exit 1; }
+wait_for 10 ready state || { echo "FAIL: the guest never became ready"; host list; exit 1; }
 host list
 
 # The host items arrived in the guest's pool 3.
-wait_for guest1 guest get auto-external VirtualMachineName
+wait_for 10 guest1 guest get auto-external VirtualMachineName
 check "VirtualMachineName in pool 3" guest1 \
 	"$(guest get auto-external VirtualMachineName)"
 check "extra host item in pool 3" lab-1 "$(guest get auto-external Datacenter)"
@@ -131,14 +110,13 @@ grep -q 0x80004005 "$TEST_TMPDIR/err" ||
 # A restarted kvpd serves again, and the pool kept everything.
 kvpd -n --pool-dir "$POOLS" &
 KVPD=$!
-wait_for "provisioned ✓" host get guest1 guest Status
+wait_for 10 "provisioned ✓" host get guest1 guest Status
 check "after kvpd restart" "provisioned ✓" "$(host get guest1 guest Status)"
 
 # The guest reconnects after kvp_vsock is reloaded.
 rmmod kvp_vsock
 modprobe kvp_vsock host_cid=1 port=$PORT
-wait_for ready state
+wait_for 10 ready state
 check "reconnected" "provisioned ✓" "$(host get guest1 guest Status)"
 
-echo "$fails failures"
-[ "$fails" -eq 0 ]
+checks_done

@@ -16,16 +16,8 @@ VMID=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
 KEY22=W3GNR-8DDXR-2TFRP-H8P33-DV9BG	# windows-server 2022 datacenter
 KEY25=YQB4H-NKHHJ-Q6K4R-4VMY6-VCH67	# windows-server 2025 datacenter
 RETAIL=FGHJK-MPQRT-VWXY2-34678-9BCDF	# in no catalog
-fails=0
 
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fails=$((fails + 1))
-	fi
-}
+. "$(dirname "$0")/checks.sh"
 
 lic() { kvpctl --state-dir "$T/state" license "$@"; }
 field() { # field NAME: from license status -j
@@ -37,18 +29,6 @@ host() { kvpctl --socket "$SOCK" host "$@"; }
 grant_vm() {
 	host get guest1 auto KvpLicenseGrant | base64 -d |
 		dd bs=1 skip=24 count=16 2>/dev/null | od -An -tx1 | tr -d ' \n'
-}
-
-wait_for() { # wait_for SECONDS WANT CMD...
-	n=$(($1 * 10))
-	want=$2
-	shift 2
-	while [ $n -gt 0 ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
 }
 
 cleanup() {
@@ -232,4 +212,4 @@ lic uninstall-key 2>/dev/null
 check "uninstall-key twice" 5 $?
 check "state without a key" Unlicensed "$(field state)"
 
-[ $fails -eq 0 ]
+checks_done

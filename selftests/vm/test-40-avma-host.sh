@@ -12,16 +12,8 @@ SOCK=/run/kvp-hostd-avma.sock
 PORT=5472
 T=$TEST_TMPDIR
 KEY22=W3GNR-8DDXR-2TFRP-H8P33-DV9BG	# windows-server 2022 datacenter
-fails=0
 
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fails=$((fails + 1))
-	fi
-}
+. "$(dirname "$0")/checks.sh"
 
 lic() { kvpctl --state-dir "$T/state" license "$@"; }
 field() { # field NAME: from license status -j
@@ -30,18 +22,6 @@ field() { # field NAME: from license status -j
 }
 host() { kvpctl --socket "$SOCK" host "$@"; }
 hostj() { kvpctl -j --socket "$SOCK" host "$@"; }
-
-wait_for() { # wait_for SECONDS WANT CMD...
-	n=$(($1 * 10))
-	want=$2
-	shift 2
-	while [ $n -gt 0 ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 
 guest_state() {
 	kvpctl -j --socket $SOCK host list |
@@ -195,5 +175,4 @@ check "flood reason" host-busy "$(field last_reason)"
 host list >/dev/null
 check "the host still serves the guest" 0 $?
 
-echo "$fails failures"
-[ "$fails" -eq 0 ]
+checks_done
