@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "grant.h"
+#include "isotime.h"
 #include "json.h"
 #include "kvpctl.h"
 
@@ -56,28 +57,6 @@ static int kvpctl_vendor_keygen(const char *path)
 	return KVPCTL_OK;
 }
 
-/* UNIX seconds, or a UTC date: 2027-12-31 or 2027-12-31T23:59:59Z. */
-static int kvpctl_parse_time(const char *s, uint64_t *t)
-{
-	struct tm tm = { 0 };
-	const char *end;
-	char *num_end;
-
-	errno = 0;
-	*t = strtoull(s, &num_end, 10);
-	if (*s >= '0' && *s <= '9' && !*num_end && !errno)
-		return 0;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (!end || *end)
-		return -EINVAL;
-	*t = (uint64_t)timegm(&tm);
-	return 0;
-}
-
 static int kvpctl_set_text(char *dst, size_t size, const char *what,
 			   const char *value)
 {
@@ -100,6 +79,7 @@ static int kvpctl_sign_option(int c, const char *arg,
 			      struct kvpctl_sign_args *a)
 {
 	uint8_t pub[KVP_SIGN_PUBLIC_LEN + 3];
+	int64_t t;
 
 	switch (c) {
 	case 'k':
@@ -127,11 +107,12 @@ static int kvpctl_sign_option(int c, const char *arg,
 		memcpy(a->lic.host_key, pub, KVP_SIGN_PUBLIC_LEN);
 		return KVPCTL_OK;
 	case 'n':
-		if (kvpctl_parse_time(arg, &a->lic.not_after)) {
-			fprintf(stderr, "kvpctl: vendor sign-license: --not-after: '%s' is neither UNIX seconds nor YYYY-MM-DD[THH:MM:SSZ]\n",
+		if (kvp_iso_time_parse(arg, &t) || t < 0) {
+			fprintf(stderr, "kvpctl: vendor sign-license: --not-after: '%s' is neither UNIX seconds nor an ISO 8601 date or time\n",
 				arg);
 			return KVPCTL_USAGE;
 		}
+		a->lic.not_after = t;
 		return KVPCTL_OK;
 	default:
 		fprintf(stderr, "usage: kvpctl " KVPCTL_SIGN_USAGE "\n");

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "isotime.h"
 #include "license.h"
 #include "log.h"
 
@@ -62,14 +63,14 @@ void kvp_time_text(uint64_t t, char out[KVP_TIME_TEXT_LEN + 1])
 		strftime(out, KVP_TIME_TEXT_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A time of license.events, as kvp_time_text() wrote it. */
 static int kvp_time_parse(const char *s, uint64_t *t)
 {
-	struct tm tm = { 0 };
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int64_t v;
 
-	if (!end || *end)
+	if (kvp_iso_time_parse(s, &v) || v < 0)
 		return -EINVAL;
-	*t = (uint64_t)timegm(&tm);
+	*t = v;
 	return 0;
 }
 
