@@ -336,4 +336,18 @@ TEST(uuid_text)
 			TH_LOG("accepted bad[%u]", i);
 }
 
+/* Grant ids: random, but marked as what they are, version 4 UUIDs. */
+TEST(uuid_random)
+{
+	uint8_t a[16], b[16];
+	char text[37];
+
+	ASSERT_EQ(0, kvp_uuid_random(a));
+	ASSERT_EQ(0, kvp_uuid_random(b));
+	EXPECT_NE(0, memcmp(a, b, 16));
+	kvp_uuid_format(a, text);
+	EXPECT_EQ('4', text[14]);
+	EXPECT_NE(NULL, strchr("89ab", text[19]));
+}
+
 TEST_HARNESS_MAIN

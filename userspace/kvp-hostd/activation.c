@@ -470,7 +470,7 @@ static u32 kvp_act_grant(struct kvp_act_req *r)
 	int err;
 
 	memset(g, 0, sizeof(*g));
-	err = kvp_random(g->id, sizeof(g->id));
+	err = kvp_uuid_random(g->id);
 	if (err) {
 		kvp_err("no random bytes for a grant id: %s", strerror(-err));
 		return KVP_AVMA_R_HOST_BUSY;

@@ -182,6 +182,17 @@ int kvp_random(uint8_t *buf, size_t len)
 	return 0;
 }
 
+int kvp_uuid_random(uint8_t uuid[16])
+{
+	int err = kvp_random(uuid, 16);
+
+	if (err)
+		return err;
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* version 4: random */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* the RFC 4122 variant */
+	return 0;
+}
+
 void kvp_base64_encode(const uint8_t *in, size_t len, char *out)
 {
 	uint32_t v;

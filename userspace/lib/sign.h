@@ -46,6 +46,9 @@ void kvp_base64_encode(const uint8_t *in, size_t len, char *out);
  */
 int kvp_base64_decode(const char *in, uint8_t *out, size_t cap);
 
+/* A random (version 4, RFC 4122) UUID; -EIO if no random bytes. */
+int kvp_uuid_random(uint8_t uuid[16]);
+
 /* 16 bytes <-> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lower case). */
 void kvp_uuid_format(const uint8_t uuid[16], char out[37]);
 int kvp_uuid_parse(const char *in, uint8_t uuid[16]);
