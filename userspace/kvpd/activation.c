@@ -155,7 +155,16 @@ static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 		kvp_warn("licence: activation: %s (%s)",
 			 kvp_avma_outcome_name(outcome),
 			 kvp_avma_reason_name(reason));
-		kvpd_after_failure(s, now);
+		/*
+		 * No activation channel, or no host on it: asking again
+		 * changes nothing until a host negotiates it, and that event
+		 * wakes us (on VMBus, where there is none, we never ask again).
+		 */
+		if (reason == KVP_AVMA_R_NO_SERVICE ||
+		    reason == KVP_AVMA_R_NO_HOST)
+			s->next = 0;
+		else
+			kvpd_after_failure(s, now);
 		return;
 	}
 	/* Renew when half the lease is left. */
