@@ -41,6 +41,7 @@ enum fake_mode {
 	FAKE_MISMATCH,		/* the grant is for another edition */
 	FAKE_BAD_SIG,		/* the grant's signature is broken */
 	FAKE_NO_LEASE,		/* expires == activated */
+	FAKE_ENDED,		/* a lease that ended before it came */
 };
 
 struct fake_host {
@@ -91,6 +92,10 @@ static int fake_exchange(void *arg, const uint8_t *request, size_t len,
 	g.activated = time(NULL);
 	g.expires = h->mode == FAKE_NO_LEASE ? g.activated :
 					       g.activated + LEASE;
+	if (h->mode == FAKE_ENDED) {
+		g.activated -= 2 * LEASE;
+		g.expires = g.activated + LEASE;
+	}
 	strcpy(g.product, h->req.product);
 	strcpy(g.version, h->req.version);
 	strcpy(g.edition, h->mode == FAKE_MISMATCH ? "standard" :
@@ -449,6 +454,7 @@ static const struct bad_case bad_cases[] = {
 	  KVP_AVMA_R_SIGNATURE },
 	{ FAKE_NO_LEASE, 0, 0, 0, KVP_AVMA_INVALID_DATA,
 	  KVP_AVMA_R_BAD_REPLY },
+	{ FAKE_ENDED, 0, 0, 0, KVP_AVMA_INVALID_DATA, KVP_AVMA_R_BAD_REPLY },
 };
 
 TEST_F(lic, every_failure_has_its_outcome)
@@ -514,14 +520,33 @@ TEST_F(lic, vendor_licence_chain)
 		bool other_vendor;	/* signed by another key */
 		bool other_host;	/* for another host key */
 		const char *version;	/* the highest it lends */
+		const char *edition;	/* the host's */
+		int64_t ends;		/* not_after - now; 0: never */
 		uint32_t outcome;
 	} cases[] = {
-		{ false, false, false, "v2", KVP_AVMA_INVALID_DATA },
-		{ true, true, false, "v2", KVP_AVMA_INVALID_DATA },
-		{ true, false, true, "v2", KVP_AVMA_INVALID_DATA },
-		{ true, false, false, "v1", KVP_AVMA_INVALID_DATA },
-		{ true, false, false, "v2", KVP_AVMA_SUCCESS },
-		{ true, false, false, "v3", KVP_AVMA_SUCCESS },
+		{ false, false, false, "v2", "datacenter", 0,
+		  KVP_AVMA_INVALID_DATA },
+		{ true, true, false, "v2", "datacenter", 0,
+		  KVP_AVMA_INVALID_DATA },
+		{ true, false, true, "v2", "datacenter", 0,
+		  KVP_AVMA_INVALID_DATA },
+		{ true, false, false, "v1", "datacenter", 0,
+		  KVP_AVMA_INVALID_DATA },
+		/* A Standard host cannot lend, whatever it grants. */
+		{ true, false, false, "v2", "standard", 0,
+		  KVP_AVMA_INVALID_DATA },
+		/* The licence ends before the lease: an overrun or a
+		 * backdated grant. */
+		{ true, false, false, "v2", "datacenter", LEASE / 2,
+		  KVP_AVMA_INVALID_DATA },
+		{ true, false, false, "v2", "datacenter", -LEASE,
+		  KVP_AVMA_INVALID_DATA },
+		{ true, false, false, "v2", "datacenter", 2 * LEASE,
+		  KVP_AVMA_SUCCESS },
+		{ true, false, false, "v2", "datacenter", 0,
+		  KVP_AVMA_SUCCESS },
+		{ true, false, false, "v3", "datacenter", 0,
+		  KVP_AVMA_SUCCESS },
 	};
 	unsigned int i;
 
@@ -530,10 +555,12 @@ TEST_F(lic, vendor_licence_chain)
 		memset(&lic, 0, sizeof(lic));
 		strcpy(lic.product, "vendoros");
 		strcpy(lic.version, cases[i].version);
-		strcpy(lic.edition, "datacenter");
+		strcpy(lic.edition, cases[i].edition);
 		kvp_sign_public(cases[i].other_host ? self->other : self->host,
 				lic.host_key);
 		lic.issued = time(NULL);
+		if (cases[i].ends)
+			lic.not_after = time(NULL) + cases[i].ends;
 		signer = cases[i].other_vendor ? self->other : self->vendor;
 		ASSERT_EQ(0, kvp_license_sign(&lic, signer,
 					      self->fake.licence));

@@ -479,6 +479,10 @@ static u32 kvp_act_grant(struct kvp_act_req *r)
 	memcpy(g->nonce, r->req.nonce, sizeof(g->nonce));
 	g->activated = now;
 	g->expires = now + kvp_hostd_config.lease;
+	/* A lease never outlives the signed licence it is lent under. */
+	if (r->license->is_signed && r->license->signed_lic.not_after &&
+	    g->expires > r->license->signed_lic.not_after)
+		g->expires = r->license->signed_lic.not_after;
 	memcpy(g->product, r->req.product, sizeof(g->product));
 	memcpy(g->version, r->req.version, sizeof(g->version));
 	memcpy(g->edition, r->req.edition, sizeof(g->edition));

@@ -255,7 +255,7 @@ static int license_chain(const struct kvp_grant *grant,
 		return ret;
 	if (memcmp(lic->host_key, grant->host_key, KVP_SIGN_PUBLIC_LEN) ||
 	    strcmp(lic->product, grant->product) || !licence_ok ||
-	    (lic->not_after && grant->activated > lic->not_after))
+	    (lic->not_after && grant->expires > lic->not_after))
 		return -EPERM;
 	return 0;
 }

@@ -76,8 +76,8 @@ int kvp_grant_decode(const uint8_t *buf, size_t len, struct kvp_grant *grant);
  * Signatures: the licence by its vendor_key, which must equal `vendor`;
  * the grant (buf, len: the bytes `grant` was decoded from) by its
  * host_key, and, when it carries a licence, that licence as above, naming
- * the same host key and product, not expired when the grant was made
- * (not_after 0 or >= activated), and passing the catalog's checks, done by
+ * the same host key and product, valid for the whole lease (not_after 0
+ * or >= the grant's expires), and passing the catalog's checks, done by
  * the caller: `licence_ok` = kvp_product_license_covers() (its edition
  * lends, its version is no lower than the grant's).  `vendor` NULL: the
  * product has no vendor key and the grant must carry no licence.

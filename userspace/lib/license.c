@@ -674,18 +674,6 @@ static bool kvp_text_eq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
-/* For a vendor product the grant's licence must lend our version. */
-static bool kvp_guest_version_ok(const struct kvp_product *p,
-				 const struct kvp_grant *grant,
-				 const char *version)
-{
-	int mine = kvp_product_version_rank(p, version);
-
-	return !grant->has_license ||
-	       (mine >= 0 &&
-		kvp_product_version_rank(p, grant->license.version) >= mine);
-}
-
 /*
  * The reply, checked as avma.rst "Guest" says: the host's own outcome if
  * it refused; else the grant must decode, carry good signatures (and, for
@@ -716,7 +704,9 @@ static uint32_t kvp_guest_check(const struct kvp_product *p,
 		return KVP_AVMA_INVALID_DATA;
 	*reason = KVP_AVMA_R_SIGNATURE;
 	if (kvp_grant_verify(rep.grant, rep.grant_len, grant, vendor,
-			     kvp_guest_version_ok(p, grant, req->version)))
+			     !grant->has_license ||
+			     kvp_product_license_covers(p, &grant->license,
+							req->version)))
 		return KVP_AVMA_INVALID_DATA;
 	*reason = KVP_AVMA_R_NONCE;
 	if (memcmp(grant->nonce, req->nonce, KVP_AVMA_NONCE_LEN))
@@ -729,8 +719,11 @@ static uint32_t kvp_guest_check(const struct kvp_product *p,
 	    !kvp_text_eq(grant->version, req->version) ||
 	    !kvp_text_eq(grant->edition, req->edition))
 		return KVP_AVMA_INVALID_DATA;
+	/* A lease that has ended already is no activation (a host clock
+	 * far behind ours, or a replayed old grant). */
 	*reason = KVP_AVMA_R_BAD_REPLY;
-	if (grant->expires <= grant->activated)
+	if (grant->expires <= grant->activated ||
+	    grant->expires <= (uint64_t)time(NULL))
 		return KVP_AVMA_INVALID_DATA;
 	*reason = KVP_AVMA_R_NONE;
 	return KVP_AVMA_SUCCESS;
