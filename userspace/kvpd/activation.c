@@ -125,7 +125,7 @@ static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 	struct kvp_catalog *catalog;
 	uint32_t outcome, reason;
 	struct kvp_guest g;
-	uint64_t lease;
+	uint64_t left;
 	int err;
 
 	err = kvp_catalog_load(&catalog, kvpd_act.catalog_dirs, error,
@@ -167,12 +167,14 @@ static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 			kvpd_after_failure(s, now);
 		return;
 	}
-	/* Renew when half the lease is left. */
-	lease = g.decoded.expires - g.decoded.activated;
+	/*
+	 * Renew when half of what is left of the lease has passed, by our
+	 * own clock: a host whose clock is behind ours cannot make us ask
+	 * again and again (the procedure refused a lease already ended).
+	 */
+	left = g.decoded.expires > now ? g.decoded.expires - now : 0;
 	s->expires = g.decoded.expires;
-	s->next = g.decoded.expires - lease / 2;
-	if (s->next <= now)
-		s->next = now + 1;
+	s->next = now + (left / 2 ? left / 2 : 1);
 	s->backoff = 0;
 	kvp_time_text(g.decoded.expires, until);
 	kvp_info("licence: activated by host %s, lease until %s",
