@@ -474,15 +474,15 @@ static void kvp_audit_note(struct kvp_audit *a, const char *note)
 	a->verdict = verdict;
 }
 
-/* An item must say `want` (or, for names, the catalog's display name). */
+/* An item must say exactly `want`, byte for byte, as kvpd writes it. */
 static void kvp_audit_text(struct kvp_audit *a, const struct kvp_report_vm *vm,
-			   const char *key, const char *want, const char *alt)
+			   const char *key, const char *want)
 {
 	const char *v = kvp_report_item(vm, key);
 
 	if (!v)
 		kvp_audit_add(a, "%s missing", key);
-	else if (strcasecmp(v, want) && (!alt || strcasecmp(v, alt)))
+	else if (strcmp(v, want))
 		kvp_audit_add(a, "%s is '%s', the grant says '%s'", key, v,
 			      want);
 }
@@ -500,17 +500,8 @@ static void kvp_audit_time(struct kvp_audit *a, const struct kvp_report_vm *vm,
 			      (unsigned long long)want);
 }
 
-static const char *kvp_audit_edition_name(const struct kvp_product *p,
-					  const char *id)
-{
-	const struct kvp_edition *e = p ? kvp_product_edition(p, id) : NULL;
-
-	return e ? e->name : NULL;
-}
-
 /* The pool-2 items against the grant they carry. */
-static void kvp_audit_items(struct kvp_audit *a, const struct kvp_report_vm *vm,
-			    const struct kvp_product *p)
+static void kvp_audit_items(struct kvp_audit *a, const struct kvp_report_vm *vm)
 {
 	const struct kvp_grant *g = &a->grant;
 	const char *state = kvp_report_item(vm, "KvpLicenseState");
@@ -522,14 +513,12 @@ static void kvp_audit_items(struct kvp_audit *a, const struct kvp_report_vm *vm,
 	else if (strcmp(state, want))
 		kvp_audit_add(a, "KvpLicenseState is '%s', the grant's lease says '%s'",
 			      state, want);
-	kvp_audit_text(a, vm, "KvpLicenseActivationId", a->grant_id, NULL);
-	kvp_audit_text(a, vm, "KvpLicenseProduct", g->product,
-		       p ? p->name : NULL);
-	kvp_audit_text(a, vm, "KvpLicenseEdition", g->edition,
-		       kvp_audit_edition_name(p, g->edition));
-	kvp_audit_text(a, vm, "KvpLicenseVersion", g->version, NULL);
-	kvp_audit_text(a, vm, "KvpLicenseHostId", a->host_id, NULL);
-	kvp_audit_text(a, vm, "KvpLicenseHostName", g->host_name, NULL);
+	kvp_audit_text(a, vm, "KvpLicenseActivationId", a->grant_id);
+	kvp_audit_text(a, vm, "KvpLicenseProduct", g->product);
+	kvp_audit_text(a, vm, "KvpLicenseEdition", g->edition);
+	kvp_audit_text(a, vm, "KvpLicenseVersion", g->version);
+	kvp_audit_text(a, vm, "KvpLicenseHostId", a->host_id);
+	kvp_audit_text(a, vm, "KvpLicenseHostName", g->host_name);
 	kvp_audit_time(a, vm, "KvpLicenseActivationTime", g->activated);
 	kvp_audit_time(a, vm, "KvpLicenseExpiry", g->expires);
 }
@@ -639,7 +628,7 @@ static void kvp_audit_vm(struct kvp_audit *a, const struct kvp_report_vm *vm)
 		else
 			a->verdict = "no-licence";
 	} else if (kvp_audit_grant(a, b64, &p)) {
-		kvp_audit_items(a, vm, p);
+		kvp_audit_items(a, vm);
 		kvp_audit_issuer(a, vm);
 	}
 }
