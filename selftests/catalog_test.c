@@ -345,6 +345,24 @@ TEST_F(dir, malformed_files_say_where)
 	EXPECT_EQ(NULL, c);
 }
 
+/* One key, two products: what it activates would depend on file order. */
+TEST_F(dir, a_key_in_two_products_is_refused)
+{
+	const char *dirs[] = { SHIPPED, self->path, NULL };
+	struct kvp_catalog *c = NULL;
+	char error[256], text[256];
+
+	snprintf(text, sizeof(text),
+		 "[product copycat]\nname = Copycat\nversion = 1 1\n"
+		 "edition = datacenter lends=yes Datacenter\n"
+		 "key = 1 datacenter %s\n", published[0][2]);
+	put(self->path, "copycat.conf", text);
+	EXPECT_EQ(-EINVAL, kvp_catalog_load(&c, dirs, error, sizeof(error)));
+	EXPECT_EQ(NULL, c);
+	EXPECT_NE(NULL, strstr(error, published[0][2])) TH_LOG("%s", error);
+	EXPECT_NE(NULL, strstr(error, "product copycat")) TH_LOG("%s", error);
+}
+
 TEST_F(dir, a_bad_file_fails_the_whole_load)
 {
 	const char *dirs[] = { SHIPPED, self->path, NULL };

@@ -560,6 +560,37 @@ static int load_dir(struct kvp_catalog *cat, const char *dir, char *error,
 	return ret;
 }
 
+/*
+ * A key names one version and edition of one product: the same key in two
+ * products (one of them a drop-in's) would make what it activates depend
+ * on the order of the files.
+ */
+static int keys_unique(const struct kvp_catalog *cat, char *error,
+		       size_t error_len)
+{
+	const struct kvp_product *p, *q;
+	unsigned int i, j, k, l;
+
+	for (i = 0; i < cat->nr; i++) {
+		p = &cat->products[i]->pub;
+		for (j = i + 1; j < cat->nr; j++) {
+			q = &cat->products[j]->pub;
+			for (k = 0; k < p->nr_keys; k++)
+				for (l = 0; l < q->nr_keys; l++)
+					if (!strcmp(p->keys[k].key,
+						    q->keys[l].key))
+						goto dup;
+		}
+	}
+	return 0;
+dup:
+	if (error_len)
+		snprintf(error, error_len,
+			 "key %s is in product %s (%s) and in product %s (%s)",
+			 p->keys[k].key, p->id, p->source, q->id, q->source);
+	return -EINVAL;
+}
+
 int kvp_catalog_load(struct kvp_catalog **catalog, const char *const *dirs,
 		     char *error, size_t error_len)
 {
@@ -576,6 +607,8 @@ int kvp_catalog_load(struct kvp_catalog **catalog, const char *const *dirs,
 		return -ENOMEM;
 	for (dirs = dirs ?: defaults; !ret && *dirs; dirs++)
 		ret = load_dir(cat, *dirs, error, error_len);
+	if (!ret)
+		ret = keys_unique(cat, error, error_len);
 	if (ret) {
 		kvp_catalog_free(cat);
 		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
