@@ -62,6 +62,16 @@ static int kvp_state_dir(const char *dir)
 	return 0;
 }
 
+/* A key restored from a backup may have lost its mode: say so. */
+static void kvp_host_key_mode(const char *path)
+{
+	struct stat st;
+
+	if (!stat(path, &st) && (st.st_mode & 077))
+		kvp_warn("host key %s is mode %04o: others may read it, make it 0600",
+			 path, st.st_mode & 07777);
+}
+
 static int kvp_host_key(const char *path)
 {
 	int err = kvp_sign_load(path, &kvp_identity.signer);
@@ -80,6 +90,8 @@ static int kvp_host_key(const char *path)
 		kvp_err("host key %s: %s", path, err == -EBADMSG ?
 			"not an Ed25519 private key (PKCS#8 PEM); not replacing it" :
 			strerror(-err));
+	else
+		kvp_host_key_mode(path);
 	return err;
 }
 
