@@ -764,11 +764,11 @@ alphabet:
 	c = in[pos - 1];
 	if (c > 0x20 && c < 0x7f)
 		key_error(error, error_len,
-			  "character %u '%c' is not in the product-key alphabet (%s)",
+			  "character %u '%c' is not in the product-key alphabet (%s, and one N)",
 			  pos, c, KVP_KEY_ALPHABET);
 	else
 		key_error(error, error_len,
-			  "character %u (byte 0x%02x) is not in the product-key alphabet (%s)",
+			  "character %u (byte 0x%02x) is not in the product-key alphabet (%s, and one N)",
 			  pos, c, KVP_KEY_ALPHABET);
 	return -EINVAL;
 }
