@@ -278,7 +278,9 @@ static bool kvp_transport_is_negotiation(struct kvp_svc *svc,
 					 const struct kvp_ic_hdr *hdr)
 {
 	return hdr->type == KVP_IC_TYPE_NEGOTIATE &&
-	       (!svc->guest_asks || (hdr->flags & KVP_IC_FLAG_REQUEST));
+	       (!svc->guest_asks ||
+		(hdr->flags & (KVP_IC_FLAG_REQUEST | KVP_IC_FLAG_RESPONSE)) ==
+		KVP_IC_FLAG_REQUEST);
 }
 
 /*
