@@ -115,18 +115,22 @@ static int write_catalog(const struct host *h)
 		f = fopen(path, "w");
 		if (!f)
 			return -1;
-		fprintf(f, "product %s\nversions 1 2 3\n", products[p]);
-		fprintf(f, "edition datacenter lends\nedition standard no\n");
+		fprintf(f, "[product %s]\nname = %s\n", products[p],
+			products[p]);
+		for (v = 1; v <= 3; v++)
+			fprintf(f, "version = %u %u\n", v, v);
+		fprintf(f, "edition = datacenter lends=yes Datacenter\n"
+			"edition = standard lends=no Standard\n");
 		for (v = 1; v <= 3; v++)
 			for (e = 0; e < 2; e++) {
 				product_key(p, v, e, key);
-				fprintf(f, "key %u %s %s\n", v, editions[e],
+				fprintf(f, "key = %u %s %s\n", v, editions[e],
 					key);
 			}
 		if (p == P_ACME) {
 			kvp_base64_encode(h->vendor_pub, KVP_SIGN_PUBLIC_LEN,
 					  b64);
-			fprintf(f, "vendor-key %s\n", b64);
+			fprintf(f, "vendor-key = %s\n", b64);
 		}
 		if (fclose(f))
 			return -1;
