@@ -157,7 +157,8 @@ static int connect_guest(struct _test_data_avma *self, u32 services)
 		return -1;
 	if (vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port))
 		return -1;
-	self->fd = fakehost_accept_version(self->lfd, 2, services);
+	self->fd = fakehost_accept_version(self->lfd, KVP_VSOCK_VERSION_MAX,
+					   services);
 	return self->fd < 0 ? -1 : 0;
 }
 
@@ -492,7 +493,8 @@ TEST_F(avma, connection_end_resets)
 	EXPECT_EQ(5, h->cookie[1]);
 	EXPECT_EQ(ECONNRESET, h->error[1]);
 	/* The guest comes back; ids start again from 1. */
-	self->fd = fakehost_accept_version(self->lfd, 2, BOTH);
+	self->fd = fakehost_accept_version(self->lfd, KVP_VSOCK_VERSION_MAX,
+					   BOTH);
 	ASSERT_GE(self->fd, 0);
 	EXPECT_EQ(-ENOTCONN, activate(self, 6));
 	ASSERT_EQ(0, fakehost_negotiate_activation(self->fd, 1, &fw, &msgv));
