@@ -231,7 +231,8 @@ static bool host_hears_nothing(struct _test_data_avma *self)
 
 static int host_sends(struct _test_data_avma *self, u64 id, size_t len)
 {
-	return fakehost_send_frame(self->fd, 2, KVP_VSOCK_PACKET,
+	return fakehost_send_frame(self->fd, fakehost_version,
+				   KVP_VSOCK_PACKET,
 				   KVP_VSOCK_SERVICE_ACTIVATION, id, self->pkt,
 				   len);
 }
@@ -426,6 +427,25 @@ TEST_F(avma, version_1_host_unreachable)
 	ASSERT_TRUE(wait_event(self->nl, self->heard, KVP_SERVICE_KVP,
 			       KVP_STATE_CONNECTED));
 	EXPECT_EQ(-EHOSTUNREACH, activate(self, 1));
+}
+
+/*
+ * A version-2 host cannot know what the guest speaks: its WELCOME's mask
+ * is what it serves, and the guest (which speaks activation) takes it.
+ */
+TEST_F(avma, version_2_host_serves)
+{
+	unsigned int port = 40000 + getpid() % 20000;
+	u32 fw, msgv;
+
+	self->lfd = fakehost_listen(port);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	self->fd = fakehost_accept_version(self->lfd, 2, BOTH);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, fakehost_negotiate_activation(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, activate(self, 1));
+	EXPECT_EQ(1, host_reads_request(self));
 }
 
 TEST_F(avma, bad_bodies_refused)
