@@ -53,7 +53,7 @@ struct kvp_vsock {
 	struct mutex lock;		/* protects sock against send/stop */
 	struct socket *sock;
 	u16 version;			/* of the connection */
-	bool hello_refused;		/* our last version-3 HELLO was */
+	bool hello_refused;		/* last HELLO (v3) closed unanswered */
 	unsigned long services;		/* connected services, by core id */
 	bool stopping;
 	wait_queue_head_t wait;		/* the back-off sleep */
