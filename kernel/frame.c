@@ -45,6 +45,48 @@ static u32 kvp_frame_welcome_len(u16 version)
 	return version >= 2 ? KVP_VSOCK_WELCOME_LEN : 0;
 }
 
+/* Versions 1 and 2: an empty HELLO, from a guest of the KVP exchange only. */
+static u32 kvp_frame_hello_len(u16 version)
+{
+	return version >= 3 ? KVP_VSOCK_HELLO_LEN : 0;
+}
+
+/*
+ * Writes the HELLO payload of a version (none in versions 1 and 2, the bit
+ * mask of the services the guest speaks from version 3 on) into payload,
+ * which has room for KVP_VSOCK_HELLO_LEN bytes.  Returns its length.
+ */
+u32 kvp_frame_hello_build(u8 *payload, u16 version, u32 services)
+{
+	u32 len = kvp_frame_hello_len(version);
+
+	if (len)
+		kvp_put_le32(payload, services);
+	return len;
+}
+
+/*
+ * The host's check of a guest's first frame (frame parsed, payload holding
+ * frame->length bytes): a HELLO of service 0 and id 0 with the payload of
+ * its version.  A version above ours may only have appended to version 3's
+ * payload, so its first 4 bytes are the mask and the rest is not ours to
+ * read.  Sets *services to the services the guest speaks (versions 1 and
+ * 2: KVP only), which always hold the KVP exchange.  Returns 0 or -EINVAL.
+ */
+int kvp_frame_hello_parse(const struct kvp_frame *frame, const u8 *payload,
+			  u32 *services)
+{
+	u32 len = kvp_frame_hello_len(frame->version);
+
+	if (frame->type != KVP_VSOCK_HELLO || frame->id || frame->service)
+		return -EINVAL;
+	if (frame->version > KVP_VSOCK_VERSION_MAX ? frame->length < len :
+						     frame->length != len)
+		return -EINVAL;
+	*services = len ? kvp_get_le32(payload) : 1U << KVP_VSOCK_SERVICE_KVP;
+	return kvp_frame_serves(*services, KVP_VSOCK_SERVICE_KVP) ? 0 : -EINVAL;
+}
+
 /*
  * Writes the WELCOME payload of a version (none in version 1, the services
  * bit mask from version 2 on) into payload, which has room for
@@ -63,11 +105,12 @@ u32 kvp_frame_welcome_build(u8 *payload, u16 version, u32 services)
  * The guest's check of the host's answer to its HELLO (frame parsed,
  * payload holding frame->length bytes): a WELCOME of service 0 and id 0,
  * of a version no higher than the HELLO's, with the payload of that
- * version.  Sets *services to the services the host serves (version 1:
- * KVP only).  Returns 0 or -EINVAL.
+ * version; from version 3 on its mask holds the KVP exchange and only
+ * services the HELLO named (spoken).  Sets *services to the services of
+ * the connection (version 1: KVP only).  Returns 0 or -EINVAL.
  */
 int kvp_frame_welcome_parse(const struct kvp_frame *frame, const u8 *payload,
-			    u16 hello_version, u32 *services)
+			    u16 hello_version, u32 spoken, u32 *services)
 {
 	if (frame->type != KVP_VSOCK_WELCOME || frame->id || frame->service ||
 	    frame->version > hello_version ||
@@ -76,10 +119,14 @@ int kvp_frame_welcome_parse(const struct kvp_frame *frame, const u8 *payload,
 	/* Version 1 has one service, the KVP exchange. */
 	*services = frame->length ? kvp_get_le32(payload) :
 				    1U << KVP_VSOCK_SERVICE_KVP;
+	if (frame->version >= 3 &&
+	    (*services & ~spoken ||
+	     !kvp_frame_serves(*services, KVP_VSOCK_SERVICE_KVP)))
+		return -EINVAL;
 	return 0;
 }
 
-/* Whether a services bit mask (as in WELCOME) holds service. */
+/* Whether a services bit mask (as in HELLO and WELCOME) holds service. */
 bool kvp_frame_serves(u32 services, u16 service)
 {
 	return service < 32 && (services >> service & 1);

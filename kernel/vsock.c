@@ -8,7 +8,8 @@
  * frames and hands IC packets to kvp.ko, and reconnects with back-off when
  * the connection fails.  Module load only starts the thread, so a host that
  * is not there never delays boot.  One connection carries every service the
- * host announces (framing version 2), each frame naming its service.
+ * host announces in WELCOME (framing version 2 on), each frame naming its
+ * service; from version 3 on the HELLO names the services we speak.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,6 +53,7 @@ struct kvp_vsock {
 	struct mutex lock;		/* protects sock against send/stop */
 	struct socket *sock;
 	u16 version;			/* of the connection */
+	bool hello_refused;		/* our last version-3 HELLO was */
 	unsigned long services;		/* connected services, by core id */
 	bool stopping;
 	wait_queue_head_t wait;		/* the back-off sleep */
@@ -67,6 +69,17 @@ static const u16 kvp_vsock_wire_service[KVP_SERVICE_COUNT] = {
 };
 
 #define KVP_VSOCK_SERVICES	(BIT(KVP_SERVICE_COUNT) - 1)
+
+/* The wire's services bit mask of every service we speak. */
+static u32 kvp_vsock_spoken(void)
+{
+	u32 spoken = 0;
+	int i;
+
+	for (i = 0; i < KVP_SERVICE_COUNT; i++)
+		spoken |= BIT(kvp_vsock_wire_service[i]);
+	return spoken;
+}
 
 /* The core's service for a wire service number; false if we have none. */
 static bool kvp_vsock_core_service(u16 wire, enum kvp_service_id *service)
@@ -191,19 +204,19 @@ static struct socket *kvp_vsock_connect(void)
 }
 
 /*
- * The host's WELCOME: a version we offered, and in version 2 the services
- * it serves.  Returns the services we share with it (core ids), 0 if the
- * WELCOME is not one we accept.
+ * The host's WELCOME: a version we offered, and from version 2 on the
+ * services of the connection.  Returns the services we share with it (core
+ * ids), 0 if the WELCOME is not one we accept.
  */
 static unsigned long kvp_vsock_welcome(const struct kvp_frame *frame,
-				       const u8 *payload)
+				       const u8 *payload, u16 hello_version)
 {
 	unsigned long services = 0;
 	u32 offered;
 	int i;
 
-	if (kvp_frame_welcome_parse(frame, payload, KVP_VSOCK_VERSION_MAX,
-				    &offered))
+	if (kvp_frame_welcome_parse(frame, payload, hello_version,
+				    kvp_vsock_spoken(), &offered))
 		return 0;
 	for (i = 0; i < KVP_SERVICE_COUNT; i++)
 		if (kvp_frame_serves(offered, kvp_vsock_wire_service[i]))
@@ -213,23 +226,34 @@ static unsigned long kvp_vsock_welcome(const struct kvp_frame *frame,
 
 /*
  * HELLO, then the host's WELCOME with a version we speak; a host that
- * accepts but never answers is given up after a while.
+ * accepts but never answers is given up after a while.  Hosts of versions
+ * 1 and 2 close the connection on a HELLO with a payload: when ours of
+ * version 3 gets that answer, the next attempt offers version 2, whose
+ * HELLO is empty, and the one after it version 3 again.
  */
 static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 {
+	u16 version = vs->hello_refused ? 2 : KVP_VSOCK_VERSION_MAX;
+	u8 hello[KVP_VSOCK_HELLO_LEN];
 	struct kvp_frame frame;
 	int err;
 
-	err = kvp_vsock_send_frame(vs, KVP_VSOCK_VERSION_MAX, KVP_VSOCK_HELLO,
-				   0, 0, NULL, 0);
+	err = kvp_vsock_send_frame(vs, version, KVP_VSOCK_HELLO, 0, 0, hello,
+				   kvp_frame_hello_build(hello, version,
+							 kvp_vsock_spoken()));
 	if (err)
 		return err;
 	sock->sk->sk_rcvtimeo = KVP_VSOCK_HANDSHAKE_TIMEOUT;
 	err = kvp_vsock_read_frame(vs, sock, &frame);
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	vs->hello_refused = version > 2 && err == -ECONNRESET;
+	if (vs->hello_refused)
+		pr_info_ratelimited("host closed the connection on our version-%u HELLO: offering version 2\n",
+				    version);
 	if (err)
 		return err;
-	vs->services = kvp_vsock_welcome(&frame, vs->rx + KVP_VSOCK_HDR_LEN);
+	vs->services = kvp_vsock_welcome(&frame, vs->rx + KVP_VSOCK_HDR_LEN,
+					 version);
 	if (!vs->services) {
 		pr_warn_ratelimited("host did not welcome us (type %u, version %u, length %u)\n",
 				    frame.type, frame.version, frame.length);
@@ -262,7 +286,10 @@ static void kvp_vsock_set_connected(struct kvp_vsock *vs, bool connected)
 
 /*
  * Hands one PACKET to the core.  When memory is short the core says so,
- * and the packet is handed over again a little later: never dropped.
+ * and the packet is handed over again a little later: never dropped.  A
+ * PACKET on a service the WELCOME did not announce ends the connection:
+ * the host knows what we speak (HELLO, version 3) or took what we do from
+ * its own mask (version 2), so it is no longer in step with us.
  */
 static int kvp_vsock_packet(struct kvp_vsock *vs, const struct kvp_frame *frame)
 {

@@ -220,11 +220,11 @@ TEST(welcome_v2_bytes)
 	ASSERT_EQ(0, memcmp(want, buf, sizeof(want)));
 
 	ASSERT_EQ(0, kvp_frame_parse(buf, &f));
-	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 2,
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 2, 3,
 					     &services));
 	EXPECT_EQ(1U, services);
 	/* A guest that said HELLO 3 takes it too. */
-	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 3,
+	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, buf + KVP_VSOCK_HDR_LEN, 3, 3,
 					     &services));
 }
 
@@ -236,9 +236,9 @@ TEST(welcome_v1_is_empty)
 
 	EXPECT_EQ(0U, kvp_frame_welcome_build(payload, 1, 0xffffffffU));
 	EXPECT_EQ(0xa5, payload[0]);
-	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, 3, &services));
 	EXPECT_EQ(1U << KVP_VSOCK_SERVICE_KVP, services);
-	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 1, &services));
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 1, 3, &services));
 }
 
 /* What a guest refuses instead of a WELCOME (protocol.rst 6.3). */
@@ -252,28 +252,160 @@ TEST(welcome_refused)
 	u32 services;
 
 	f = good;
-	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(0, kvp_frame_welcome_parse(&f, payload, 2, 3, &services));
 	/* A version above the HELLO's. */
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 1, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 1, 3,
+						   &services));
 	f.version = 3;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
 	/* The wrong length for its version, either way. */
 	f = good;
 	f.length = 0;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
 	f = good;
 	f.version = 1;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
 	/* An id, a service, another type. */
 	f = good;
 	f.id = 1;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
 	f = good;
 	f.service = 1;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
 	f = good;
 	f.type = KVP_VSOCK_PACKET;
-	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, &services));
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
+}
+
+/* HELLO payloads, byte for byte (protocol.rst 6.3), and their parsing. */
+TEST(hello_v3_bytes)
+{
+	static const u8 want[KVP_VSOCK_HDR_LEN + KVP_VSOCK_HELLO_LEN] = {
+		'K', 'V', 'P', 'F', 0x03, 0x00, 0x01, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x03, 0x00, 0x00, 0x00,
+	};
+	struct kvp_frame f = { .version = 3, .type = KVP_VSOCK_HELLO };
+	u8 buf[sizeof(want)];
+	u32 services;
+
+	memset(buf, 0xa5, sizeof(buf));
+	f.length = kvp_frame_hello_build(buf + KVP_VSOCK_HDR_LEN, 3, 3);
+	ASSERT_EQ(KVP_VSOCK_HELLO_LEN, f.length);
+	kvp_frame_build(buf, &f);
+	ASSERT_EQ(0, memcmp(want, buf, sizeof(want)));
+	ASSERT_EQ(0, kvp_frame_parse(buf, &f));
+	ASSERT_EQ(0, kvp_frame_hello_parse(&f, buf + KVP_VSOCK_HDR_LEN,
+					   &services));
+	EXPECT_EQ(3U, services);
+}
+
+/* Versions 1 and 2: empty, from a guest of the KVP exchange alone. */
+TEST(hello_v1_v2_are_empty)
+{
+	u8 payload[KVP_VSOCK_HELLO_LEN] = { 0xa5, 0xa5, 0xa5, 0xa5 };
+	struct kvp_frame f = { .type = KVP_VSOCK_HELLO };
+	u32 services = 0;
+
+	for (f.version = 1; f.version <= 2; f.version++) {
+		EXPECT_EQ(0U, kvp_frame_hello_build(payload, f.version, 3));
+		EXPECT_EQ(0xa5, payload[0]);
+		ASSERT_EQ(0, kvp_frame_hello_parse(&f, payload, &services));
+		EXPECT_EQ(1U << KVP_VSOCK_SERVICE_KVP, services);
+	}
+}
+
+/* A later version may only append: its first 4 bytes are the mask. */
+TEST(hello_newer_version)
+{
+	const u8 payload[12] = { 0x07, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
+	struct kvp_frame f = { .version = KVP_VSOCK_VERSION_MAX + 1,
+			       .type = KVP_VSOCK_HELLO };
+	u32 services = 0;
+
+	for (f.length = 4; f.length <= sizeof(payload); f.length += 4) {
+		ASSERT_EQ(0, kvp_frame_hello_parse(&f, payload, &services));
+		EXPECT_EQ(7U, services);
+	}
+	f.version = 0xffff;
+	EXPECT_EQ(0, kvp_frame_hello_parse(&f, payload, &services));
+	f.length = 3;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f.length = 0;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+}
+
+/* What a host refuses instead of a HELLO. */
+TEST(hello_refused)
+{
+	const struct kvp_frame good = { .version = 3, .type = KVP_VSOCK_HELLO,
+					.length = KVP_VSOCK_HELLO_LEN };
+	const u8 payload[8] = { 1 }, no_kvp[4] = { 2 };
+	struct kvp_frame f;
+	u32 services;
+
+	f = good;
+	EXPECT_EQ(0, kvp_frame_hello_parse(&f, payload, &services));
+	/* The wrong length for its version. */
+	f.length = 0;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f.length = 3;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f.length = 8;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f.length = 4;
+	f.version = 2;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f.version = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	/* A mask without the KVP exchange. */
+	f = good;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, no_kvp, &services));
+	/* An id, a service, another type. */
+	f = good;
+	f.id = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f = good;
+	f.service = 1;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+	f = good;
+	f.type = KVP_VSOCK_WELCOME;
+	EXPECT_EQ(-EINVAL, kvp_frame_hello_parse(&f, payload, &services));
+}
+
+/*
+ * A version-3 WELCOME holds the KVP exchange and only services the HELLO
+ * named; version 2's mask is the host's and is not checked.
+ */
+TEST(welcome_v3_mask)
+{
+	struct kvp_frame f = { .version = 3, .type = KVP_VSOCK_WELCOME,
+			       .length = KVP_VSOCK_WELCOME_LEN };
+	u8 payload[KVP_VSOCK_WELCOME_LEN];
+	u32 services;
+
+	kvp_put_le32(payload, 3);
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 3, 3, &services));
+	EXPECT_EQ(3U, services);
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 3, 1,
+						   &services));
+	kvp_put_le32(payload, 2);
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 3, 3,
+						   &services));
+	kvp_put_le32(payload, 0);
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 3, 3,
+						   &services));
+	f.version = 2;
+	kvp_put_le32(payload, 0x80000003U);
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&f, payload, 3, 1, &services));
+	EXPECT_EQ(0x80000003U, services);
 }
 
 TEST(serves)

@@ -199,6 +199,7 @@ struct guest {
 	u32 endless;		/* ENUMERATE: empty items below this index */
 	int delay_ms;		/* before each answer */
 	u16 version;		/* framing: HELLO offers it, WELCOME sets it */
+	u32 spoken;		/* the services a HELLO of version 3 names */
 	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
 	size_t len;
 	u64 id;
@@ -288,22 +289,27 @@ static int guest_connect(struct guest *g, const struct hostd *h)
 {
 	memset(g, 0, sizeof(*g));
 	g->version = KVP_VSOCK_VERSION_MAX;
+	g->spoken = 1U << KVP_VSOCK_SERVICE_KVP;
 	g->fd = try_connect(h->guest_sock);
 	return g->fd < 0 ? -1 : 0;
 }
 
 /*
- * HELLO offering g->version; the WELCOME must be as kvp_vsock.ko checks
- * it, with the KVP service alone.  The connection then has its version.
+ * HELLO offering g->version (naming g->spoken from version 3 on); the
+ * WELCOME must be as kvp_vsock.ko checks it, with the KVP service alone.
+ * The connection then has its version.
  */
 static int guest_hello(struct guest *g)
 {
+	u8 hello[KVP_VSOCK_HELLO_LEN];
 	u32 services;
 
-	if (guest_send(g, KVP_VSOCK_HELLO, 0, NULL, 0))
+	if (guest_send(g, KVP_VSOCK_HELLO, 0, hello,
+		       kvp_frame_hello_build(hello, g->version, g->spoken)))
 		return -1;
 	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME ||
-	    kvp_frame_welcome_parse(&g->frame, g->pkt, g->version, &services) ||
+	    kvp_frame_welcome_parse(&g->frame, g->pkt, g->version, g->spoken,
+				    &services) ||
 	    services != 1U << KVP_VSOCK_SERVICE_KVP)
 		return -1;
 	g->version = g->frame.version;
@@ -858,6 +864,7 @@ TEST_F(hostd, framing_v2_bytes)
 	u32 fw, msg;
 
 	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	self->g.version = 2;
 	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
 	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(welcome_v2), WAIT_MS));
 	EXPECT_EQ(0, memcmp(welcome_v2, buf, sizeof(welcome_v2)));
@@ -898,14 +905,91 @@ TEST_F(hostd, framing_v1_guest)
 	EXPECT_STREQ("v\n", self->r.out);
 }
 
-/* A guest offering a version above ours gets ours. */
+/*
+ * Version 3 as protocol.rst 6.3 shows it: a HELLO naming services 0 and 1
+ * to a host that serves only the KVP exchange gets a WELCOME of service 0.
+ */
+static const u8 hello_v3[KVP_VSOCK_HDR_LEN + KVP_VSOCK_HELLO_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x03, 0x00, 0x01, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x03, 0x00, 0x00, 0x00,
+};
+
+static const u8 welcome_v3[KVP_VSOCK_HDR_LEN + KVP_VSOCK_WELCOME_LEN] = {
+	0x4b, 0x56, 0x50, 0x46, 0x03, 0x00, 0x02, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00,
+};
+
+TEST_F(hostd, framing_v3_bytes)
+{
+	u8 buf[sizeof(welcome_v3)];
+
+	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(sizeof(hello_v3), write(self->g.fd, hello_v3,
+					  sizeof(hello_v3)));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), WAIT_MS));
+	EXPECT_EQ(0, memcmp(welcome_v3, buf, sizeof(buf)));
+	self->g.version = 3;
+	/* guest_recv() checks every PACKET is of version 3, service 0. */
+	EXPECT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+}
+
+/*
+ * A guest offering a version above ours gets ours; its HELLO's payload may
+ * be longer than ours, we read its first 4 bytes, the mask.
+ */
 TEST_F(hostd, framing_newer_guest)
 {
+	struct kvp_frame hello = { .version = KVP_VSOCK_VERSION_MAX + 1,
+				   .type = KVP_VSOCK_HELLO, .length = 8 };
+	const u8 payload[8] = { 0x01, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
+	u32 services;
+
 	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
-	self->g.version = KVP_VSOCK_VERSION_MAX + 1;
-	ASSERT_EQ(0, guest_hello(&self->g));
-	EXPECT_EQ(KVP_VSOCK_VERSION_MAX, self->g.version);
+	ASSERT_EQ(0, guest_send_frame(&self->g, &hello, 0, payload));
+	ASSERT_EQ(KVP_VSOCK_WELCOME, guest_recv(&self->g, WAIT_MS));
+	ASSERT_EQ(0, kvp_frame_welcome_parse(&self->g.frame, self->g.pkt,
+					     hello.version, 1, &services));
+	EXPECT_EQ(KVP_VSOCK_VERSION_MAX, self->g.frame.version);
+	EXPECT_EQ(1U << KVP_VSOCK_SERVICE_KVP, services);
+	self->g.version = self->g.frame.version;
 	EXPECT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
+}
+
+/* A HELLO whose payload is not its version's: dropped, nothing sent. */
+static bool dropped_for_hello(const struct hostd *h, u16 version,
+			      const u8 *payload, u32 length)
+{
+	struct kvp_frame hello = { .version = version,
+				   .type = KVP_VSOCK_HELLO, .length = length };
+	struct guest g;
+	bool dropped;
+
+	if (guest_connect(&g, h))
+		return false;
+	dropped = !guest_send_frame(&g, &hello, 0, payload) &&
+		  guest_dropped(&g);
+	close(g.fd);
+	return dropped;
+}
+
+TEST_F(hostd, framing_hello_lengths)
+{
+	const u8 kvp[8] = { 0x01 }, no_kvp[4] = { 0x02 };
+
+	EXPECT_TRUE(dropped_for_hello(&self->h, 1, kvp, 4));
+	EXPECT_TRUE(dropped_for_hello(&self->h, 2, kvp, 4));
+	EXPECT_TRUE(dropped_for_hello(&self->h, 3, kvp, 0));
+	EXPECT_TRUE(dropped_for_hello(&self->h, 3, kvp, 3));
+	EXPECT_TRUE(dropped_for_hello(&self->h, 3, kvp, 5));
+	EXPECT_TRUE(dropped_for_hello(&self->h, 4, kvp, 3));
+	/* Every guest speaks the KVP exchange. */
+	EXPECT_TRUE(dropped_for_hello(&self->h, 3, no_kvp, 4));
+	EXPECT_FALSE(dropped_for_hello(&self->h, 3, kvp, 4));
+	EXPECT_FALSE(dropped_for_hello(&self->h, 4, kvp, 8));
 }
 
 /*
@@ -941,12 +1025,16 @@ TEST_F(hostd, framing_errors_drop_guest)
 	struct kvp_frame hello = { .version = 2, .type = KVP_VSOCK_HELLO };
 
 	/* The right frames are taken (the next item comes instead). */
+	EXPECT_FALSE(dropped_for_reply(&self->h, 3, 3, 0, 0));
 	EXPECT_FALSE(dropped_for_reply(&self->h, 2, 2, 0, 0));
 	EXPECT_FALSE(dropped_for_reply(&self->h, 1, 1, 0, 0));
 	/* Another version than the connection's. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 3, 2, 0, 0));
 	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 1, 0, 0));
 	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 2, 0, 0));
 	/* A service we did not announce, known or not. */
+	EXPECT_TRUE(dropped_for_reply(&self->h, 3, 3,
+				      KVP_VSOCK_SERVICE_ACTIVATION, 0));
 	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2,
 				      KVP_VSOCK_SERVICE_ACTIVATION, 0));
 	EXPECT_TRUE(dropped_for_reply(&self->h, 2, 2, 31, 0));
@@ -1717,8 +1805,9 @@ static int act_licensed_guest(struct guest *g, const struct kvp_signer *signer,
 }
 
 /*
- * A guest of framing version 1: it gets no activation service (service 1
- * needs version 2), so the fake guest only has the KVP exchange to speak;
+ * A guest of framing version 1: it gets no activation service (only a
+ * HELLO of version 3 names it), so the fake guest only has the KVP
+ * exchange to speak;
  * the daemon reads its pool 2 as any guest's.
  */
 static int act_guest(struct act *a)

@@ -8,7 +8,10 @@
  * ENUMERATE replies are parsed too.  Frame ids are predictable: 1 for
  * NEGOTIATE, then 2, 3, ... for each request sent (the walks first, then
  * the host items); on service 1 the host's NEGOTIATE is id 1 and the
- * guest picks its own request ids (seed activation-v2).
+ * guest picks its own request ids (seed activation-v3: a version-3 HELLO
+ * naming services 0 and 1; activation-v2 sends the same frames after a
+ * version-2 HELLO, whose guest has no service 1, and is dropped at the
+ * first of them).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>

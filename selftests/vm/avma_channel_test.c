@@ -157,7 +157,8 @@ static int connect_guest(struct _test_data_avma *self, u32 services)
 		return -1;
 	if (vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port))
 		return -1;
-	self->fd = fakehost_accept_version(self->lfd, 2, services);
+	self->fd = fakehost_accept_version(self->lfd, KVP_VSOCK_VERSION_MAX,
+					   services);
 	return self->fd < 0 ? -1 : 0;
 }
 
@@ -230,7 +231,8 @@ static bool host_hears_nothing(struct _test_data_avma *self)
 
 static int host_sends(struct _test_data_avma *self, u64 id, size_t len)
 {
-	return fakehost_send_frame(self->fd, 2, KVP_VSOCK_PACKET,
+	return fakehost_send_frame(self->fd, fakehost_version,
+				   KVP_VSOCK_PACKET,
 				   KVP_VSOCK_SERVICE_ACTIVATION, id, self->pkt,
 				   len);
 }
@@ -427,6 +429,25 @@ TEST_F(avma, version_1_host_unreachable)
 	EXPECT_EQ(-EHOSTUNREACH, activate(self, 1));
 }
 
+/*
+ * A version-2 host cannot know what the guest speaks: its WELCOME's mask
+ * is what it serves, and the guest (which speaks activation) takes it.
+ */
+TEST_F(avma, version_2_host_serves)
+{
+	unsigned int port = 40000 + getpid() % 20000;
+	u32 fw, msgv;
+
+	self->lfd = fakehost_listen(port);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+	self->fd = fakehost_accept_version(self->lfd, 2, BOTH);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, fakehost_negotiate_activation(self->fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, activate(self, 1));
+	EXPECT_EQ(1, host_reads_request(self));
+}
+
 TEST_F(avma, bad_bodies_refused)
 {
 	u8 body[KVP_AVMA_REQUEST_LEN + 1];
@@ -492,7 +513,8 @@ TEST_F(avma, connection_end_resets)
 	EXPECT_EQ(5, h->cookie[1]);
 	EXPECT_EQ(ECONNRESET, h->error[1]);
 	/* The guest comes back; ids start again from 1. */
-	self->fd = fakehost_accept_version(self->lfd, 2, BOTH);
+	self->fd = fakehost_accept_version(self->lfd, KVP_VSOCK_VERSION_MAX,
+					   BOTH);
 	ASSERT_GE(self->fd, 0);
 	EXPECT_EQ(-ENOTCONN, activate(self, 6));
 	ASSERT_EQ(0, fakehost_negotiate_activation(self->fd, 1, &fw, &msgv));

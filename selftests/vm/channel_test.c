@@ -646,7 +646,7 @@ TEST(framing_version_2)
 	unsigned int port = 27000 + getpid() % 20000;
 	u8 mask[4], pkt[KVP_IC_MAX_PACKET], buf[16];
 	struct kvp_nl_status st;
-	u32 fw, msgv;
+	u32 fw, msgv, spoken;
 	u16 offered;
 	size_t len;
 	int lfd, fd;
@@ -656,10 +656,10 @@ TEST(framing_version_2)
 	ASSERT_GE(lfd, 0);
 	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
 
-	/* The guest offers 2; a version-2 WELCOME names the services. */
-	fd = fakehost_accept_hello(lfd, &offered);
+	/* The guest offers 3; a version-2 WELCOME names the services. */
+	fd = fakehost_accept_hello(lfd, &offered, &spoken);
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(2, offered);
+	EXPECT_EQ(3, offered);
 	kvp_put_le32(mask, 1u << KVP_VSOCK_SERVICE_KVP);
 	fakehost_version = 2;
 	ASSERT_EQ(0, fakehost_send(fd, KVP_VSOCK_WELCOME, 0, mask, 4));
@@ -685,14 +685,14 @@ TEST(framing_version_2)
 	close(fd);
 
 	/* A WELCOME above the guest's offer, or with an id, is refused ... */
-	fd = fakehost_accept_hello(lfd, &offered);
+	fd = fakehost_accept_hello(lfd, &offered, &spoken);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, fakehost_send_frame(fd, 3, KVP_VSOCK_WELCOME, 0, 0, NULL,
-					 0));
+	ASSERT_EQ(0, fakehost_send_frame(fd, KVP_VSOCK_VERSION_MAX + 1,
+					 KVP_VSOCK_WELCOME, 0, 0, mask, 4));
 	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
 						  FAKEHOST_WAIT_MS));
 	close(fd);
-	fd = fakehost_accept_hello(lfd, &offered);
+	fd = fakehost_accept_hello(lfd, &offered, &spoken);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, fakehost_send_frame(fd, 2, KVP_VSOCK_WELCOME, 0, 7, mask,
 					 4));
@@ -706,6 +706,100 @@ TEST(framing_version_2)
 	fd = fakehost_accept_version(lfd, 1, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, fakehost_negotiate(fd, 4, &fw, &msgv));
+	close(fd);
+	close(lfd);
+	vm_sh("rmmod kvp_vsock; rmmod kvp");
+}
+
+/* Accepts the guest; 0 if its HELLO offers `version` naming `spoken`. */
+static int hello_is(int lfd, u16 version, u32 spoken, int *fd)
+{
+	u32 services;
+	u16 offered;
+
+	*fd = fakehost_accept_hello(lfd, &offered, &services);
+	if (*fd < 0)
+		return *fd;
+	return offered == version && services == spoken ? 0 : -EPROTO;
+}
+
+/* Sends a version-3 WELCOME of mask `services`: is it refused? */
+static bool welcome_v3_refused(int lfd, u32 services)
+{
+	u8 mask[4], buf[1];
+	bool refused;
+	int fd;
+
+	if (hello_is(lfd, 3, 3, &fd)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	kvp_put_le32(mask, services);
+	refused = !fakehost_send_frame(fd, 3, KVP_VSOCK_WELCOME, 0, 0, mask,
+				       4) &&
+		  fakehost_read_full(fd, buf, 1, FAKEHOST_WAIT_MS) ==
+		  -ECONNRESET;
+	close(fd);
+	return refused;
+}
+
+/*
+ * kvp_vsock with a host of framing version 3: its HELLO names the KVP
+ * exchange and activation (mask 3), the WELCOME names the connection's
+ * services; a host that closes on that HELLO (as hosts of versions 1 and
+ * 2 do on a HELLO with a payload) gets an empty version-2 HELLO next, and
+ * the attempt after that is of version 3 again.
+ */
+TEST(framing_version_3)
+{
+	unsigned int port = 27000 + (getpid() + 1) % 20000;
+	u8 pkt[KVP_IC_MAX_PACKET], buf[16];
+	struct kvp_nl_status st;
+	u32 fw, msgv;
+	size_t len;
+	int lfd, fd;
+
+	ASSERT_EQ(0, vm_sh("modprobe kvp"));
+	lfd = fakehost_listen(port);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, vm_sh("modprobe kvp_vsock host_cid=1 port=%u", port));
+
+	/* Version 3, KVP alone on this connection. */
+	ASSERT_EQ(0, hello_is(lfd, 3, 3, &fd));
+	fakehost_version = 3;
+	len = kvp_frame_welcome_build(pkt, 3, 1u << KVP_VSOCK_SERVICE_KVP);
+	ASSERT_EQ(0, fakehost_send(fd, KVP_VSOCK_WELCOME, 0, pkt, len));
+	ASSERT_EQ(0, fakehost_negotiate(fd, 1, &fw, &msgv));
+	ASSERT_EQ(0, vm_status(&st));
+	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
+	/* A service the WELCOME did not announce ends the connection. */
+	len = fakehost_kvp_request(pkt, KVP_OP_GET, 0, "k", "", 0);
+	ASSERT_EQ(0, fakehost_send_frame(fd, 3, KVP_VSOCK_PACKET,
+					 KVP_VSOCK_SERVICE_ACTIVATION, 2, pkt,
+					 len));
+	EXPECT_EQ(-ECONNRESET, fakehost_read_full(fd, buf, 1,
+						  FAKEHOST_WAIT_MS));
+	close(fd);
+
+	/* A mask naming what the HELLO did not, or without KVP: refused. */
+	EXPECT_TRUE(welcome_v3_refused(lfd, 1u << KVP_VSOCK_SERVICE_KVP |
+					    1u << 2));
+	EXPECT_TRUE(welcome_v3_refused(lfd,
+				       1u << KVP_VSOCK_SERVICE_ACTIVATION));
+	ASSERT_EQ(0, vm_status(&st));
+	EXPECT_EQ(3, st.stats[KVP_NL_STAT_MALFORMED]);
+
+	/* Closed unanswered: the next HELLO is an empty one of version 2. */
+	ASSERT_EQ(0, hello_is(lfd, 3, 3, &fd));
+	close(fd);
+	ASSERT_EQ(0, hello_is(lfd, 2, 1u << KVP_VSOCK_SERVICE_KVP, &fd));
+	fakehost_version = 2;
+	len = kvp_frame_welcome_build(pkt, 2, 1u << KVP_VSOCK_SERVICE_KVP);
+	ASSERT_EQ(0, fakehost_send(fd, KVP_VSOCK_WELCOME, 0, pkt, len));
+	ASSERT_EQ(0, fakehost_negotiate(fd, 1, &fw, &msgv));
+	close(fd);
+	ASSERT_EQ(0, hello_is(lfd, 3, 3, &fd));
 	close(fd);
 	close(lfd);
 	vm_sh("rmmod kvp_vsock; rmmod kvp");

@@ -90,14 +90,15 @@ int fakehost_recv(int fd, struct kvp_frame *frame, u8 *payload,
 }
 
 /*
- * Waits for the guest to connect and reads its HELLO.  Returns the socket
- * and the version the guest offers in *offered.
+ * Waits for the guest to connect and reads its HELLO, as kvp-hostd does.
+ * Returns the socket, the version the guest offers in *offered and the
+ * services it speaks in *spoken (KVP alone below version 3).
  */
-int fakehost_accept_hello(int lfd, u16 *offered)
+int fakehost_accept_hello(int lfd, u16 *offered, u32 *spoken)
 {
 	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	u8 buf[KVP_VSOCK_MAX_PAYLOAD];
 	struct kvp_frame frame;
-	u8 buf[64];
 	int fd;
 
 	if (poll(&pfd, 1, 10000) <= 0)
@@ -105,8 +106,8 @@ int fakehost_accept_hello(int lfd, u16 *offered)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		return -errno;
-	if (fakehost_recv(fd, &frame, buf, 5000) != 0 ||
-	    frame.type != KVP_VSOCK_HELLO || frame.version < 1) {
+	if (fakehost_recv(fd, &frame, buf, 5000) < 0 ||
+	    kvp_frame_hello_parse(&frame, buf, spoken)) {
 		close(fd);
 		return -EPROTO;
 	}
@@ -116,13 +117,15 @@ int fakehost_accept_hello(int lfd, u16 *offered)
 
 /*
  * Accepts the guest with a WELCOME of `version`: 1 as the first hosts did,
- * 2 with the mask of services served.  Returns the socket.
+ * from 2 on with the services mask given (version 3: the connection's, of
+ * those the HELLO named).  Returns the socket.
  */
 int fakehost_accept_version(int lfd, u16 version, u32 services)
 {
 	u8 payload[KVP_VSOCK_WELCOME_LEN];
 	u16 offered;
-	int fd = fakehost_accept_hello(lfd, &offered);
+	u32 spoken;
+	int fd = fakehost_accept_hello(lfd, &offered, &spoken);
 
 	if (fd < 0)
 		return fd;

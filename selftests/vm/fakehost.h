@@ -18,7 +18,7 @@
 extern u16 fakehost_version;
 
 int fakehost_listen(unsigned int port);
-int fakehost_accept_hello(int lfd, u16 *offered);
+int fakehost_accept_hello(int lfd, u16 *offered, u32 *spoken);
 int fakehost_accept_version(int lfd, u16 version, u32 services);
 int fakehost_accept(int lfd);
 int fakehost_send_frame(int fd, u16 version, u16 type, u16 service, u64 id,

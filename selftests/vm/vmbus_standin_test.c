@@ -276,7 +276,8 @@ TEST_F(standin, host_writes_whole_packet_frames)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, write_frame(self->fd, 2, KVP_VSOCK_HELLO, 0, 0, 0));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, write_frame(self->fd, 3, KVP_VSOCK_PACKET, 0, 0, 0));
+	EXPECT_EQ(-1, write_frame(self->fd, KVP_VSOCK_VERSION_MAX + 1,
+				  KVP_VSOCK_PACKET, 0, 0, 0));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, write_frame(self->fd, 2, KVP_VSOCK_PACKET,
 				  KVP_VSOCK_SERVICE_ACTIVATION, 8, 8));

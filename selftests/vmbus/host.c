@@ -172,9 +172,10 @@ static ssize_t standin_host_read(struct file *file, char __user *buf,
 }
 
 /*
- * One write, one whole PACKET frame of the KVP service (framing version 1
- * or 2), one packet for the guest: its payload, with the frame's id as the
- * VMBus request id.  Never blocks: -EAGAIN when the guest's ring is full.
+ * One write, one whole PACKET frame of the KVP service (of a framing
+ * version kvp_vsock.ko speaks), one packet for the guest: its payload,
+ * with the frame's id as the VMBus request id.  Never blocks: -EAGAIN when
+ * the guest's ring is full.
  */
 static ssize_t standin_host_write(struct file *file, const char __user *buf,
 				  size_t count, loff_t *ppos)

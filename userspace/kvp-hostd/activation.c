@@ -2,11 +2,12 @@
 /*
  * The activation service: vsock service 1, IC message type 0x0041
  * (Documentation/protocol.rst section 4, avma.rst "Host").  The host
- * negotiates it right after WELCOME; then the guest asks (one request per
- * activation, ids of its choosing) and the host answers each on the same id,
- * in the decision order of avma.rst: rate limit, replay, catalog product,
- * catalog key, the host's licence, version; a grant signed with the host
- * key on success.  Every request that parses gets one history row and one
+ * negotiates it right after WELCOME on a connection that uses it (the
+ * guest's HELLO named it: framing version 3); then the guest asks (one
+ * request per activation, ids of its choosing) and the host answers each on
+ * the same id, in the decision order of avma.rst: rate limit, replay,
+ * catalog product, catalog key, the host's licence, version; a grant
+ * signed with the host key on success.  Every request that parses gets one history row and one
  * event 12310 (those refused for the rate limit: at most one each per CID
  * per second).  Anything on the service that does not parse is dropped with
  * a log line and counted, never answered, and the guest stays connected.

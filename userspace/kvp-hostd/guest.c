@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One guest connection: the vsock framing (HELLO, WELCOME, PACKET; versions
- * 1 and 2), IC version negotiation and the guest's life cycle.  A guest that
+ * 1 to 3), IC version negotiation and the guest's life cycle.  A guest that
  * breaks the protocol is dropped with one log line saying why; the others
  * carry on.  The guest end reconnects, so dropping is also how both sides
  * get back to a known state.
@@ -72,8 +72,8 @@ static void kvp_guest_drop(struct kvp_guest *guest, int priority)
 }
 
 /*
- * What we serve, as a version-2 WELCOME announces it: the KVP exchange, and
- * activation when it is configured.
+ * What we serve: the KVP exchange, and activation when it is configured.
+ * A connection uses those of them the guest speaks (guest->services).
  */
 static u32 kvp_guest_services(void)
 {
@@ -130,30 +130,32 @@ u64 kvp_guest_await(struct kvp_guest *guest, unsigned int wait_ms)
 
 /*
  * HELLO: answer WELCOME in the lower of the guest's highest framing version
- * and ours, then offer our IC versions: on the KVP service, and on the
- * activation service when it is served (version 2 on: version 1 has only
- * service 0).
+ * and ours, with the services of the connection: those we serve that the
+ * guest speaks (a HELLO of version 1 or 2 is from a guest of the KVP
+ * exchange only, even if it takes more from a version-2 WELCOME's mask).
+ * Then offer our IC versions on each: the KVP service, and activation.
  */
 static int kvp_guest_hello(struct kvp_guest *guest,
-			   const struct kvp_frame *frame)
+			   const struct kvp_frame *frame, const u8 *payload)
 {
 	u8 pkt[KVP_ICMSG_HDR_LEN + KVP_NEGO_HDR_LEN +
 	       4 * (ARRAY_SIZE(kvp_host_fw_versions) +
 		    ARRAY_SIZE(kvp_host_msg_versions))];
 	u8 welcome[KVP_VSOCK_WELCOME_LEN];
+	u32 spoken;
 	size_t len;
 
-	if (frame->type != KVP_VSOCK_HELLO || frame->length || frame->id ||
-	    frame->service)
+	if (kvp_frame_hello_parse(frame, payload, &spoken))
 		return kvp_guest_fail(guest,
-				      "expected an empty HELLO, got type %u length %u service %u id %llu",
-				      frame->type, frame->length,
-				      frame->service,
+				      "expected a HELLO, got type %u version %u length %u service %u id %llu",
+				      frame->type, frame->version,
+				      frame->length, frame->service,
 				      (unsigned long long)frame->id);
 	guest->version = frame->version < KVP_VSOCK_VERSION_MAX ?
 			 frame->version : KVP_VSOCK_VERSION_MAX;
+	guest->services = spoken & kvp_guest_services();
 	len = kvp_frame_welcome_build(welcome, guest->version,
-				      kvp_guest_services());
+				      guest->services);
 	if (kvp_guest_send(guest, KVP_VSOCK_WELCOME, 0, welcome, len))
 		return -EPROTO;
 	len = kvp_ic_build_negotiate(pkt, sizeof(pkt), kvp_host_fw_versions,
@@ -165,7 +167,7 @@ static int kvp_guest_hello(struct kvp_guest *guest,
 			   kvp_guest_await(guest, kvp_hostd_opts.timeout_ms),
 			   pkt, len))
 		return -EPROTO;
-	if (guest->version < 2 || !kvp_activation_served())
+	if (!kvp_frame_serves(guest->services, KVP_VSOCK_SERVICE_ACTIVATION))
 		return 0;
 	return kvp_activation_start(guest);
 }
@@ -207,8 +209,8 @@ static int kvp_guest_negotiated(struct kvp_guest *guest, const u8 *pkt,
 }
 
 /*
- * After WELCOME only PACKETs of the connection's version, on a service we
- * serve, may come: on the KVP service answering the one outstanding id, on
+ * After WELCOME only PACKETs of the connection's version, on a service of
+ * the connection, may come: on the KVP service answering the one outstanding id, on
  * the activation service whatever activation.c makes of them.
  */
 static int kvp_guest_packet(struct kvp_guest *guest,
@@ -220,8 +222,9 @@ static int kvp_guest_packet(struct kvp_guest *guest,
 	if (frame->version != guest->version)
 		return kvp_guest_fail(guest, "frame version %u after WELCOME %u",
 				      frame->version, guest->version);
-	if (!kvp_frame_serves(kvp_guest_services(), frame->service))
-		return kvp_guest_fail(guest, "packet on service %u, not served",
+	if (!kvp_frame_serves(guest->services, frame->service))
+		return kvp_guest_fail(guest,
+				      "packet on service %u, not announced in WELCOME",
 				      frame->service);
 	if (frame->service == KVP_VSOCK_SERVICE_ACTIVATION)
 		return kvp_activation_packet(guest, frame->id, pkt,
@@ -251,7 +254,8 @@ static int kvp_guest_frames(struct kvp_guest *guest)
 		if (in->len < total)
 			break;
 		if (guest->state == KVP_GUEST_HELLO)
-			err = kvp_guest_hello(guest, &frame);
+			err = kvp_guest_hello(guest, &frame,
+					      in->data + KVP_VSOCK_HDR_LEN);
 		else
 			err = kvp_guest_packet(guest, &frame,
 					       in->data + KVP_VSOCK_HDR_LEN);

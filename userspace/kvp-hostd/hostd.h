@@ -102,7 +102,7 @@ void kvp_listen_close(void);
 /* guest.c */
 /* The activation service on one connection (vsock service 1). */
 enum kvp_act_state {
-	KVP_ACT_OFF,		/* not served, or framing version 1 */
+	KVP_ACT_OFF,		/* not a service of the connection */
 	KVP_ACT_NEGOTIATING,	/* NEGOTIATE sent on service 1 */
 	KVP_ACT_READY,		/* requests are answered */
 	KVP_ACT_FAILED,		/* negotiation failed: requests dropped */
@@ -127,6 +127,7 @@ struct kvp_guest {
 	u64 deadline;		/* ms: the frame owed is overdue, drop it */
 	time_t since;		/* wall clock, for `list` */
 	u16 version;		/* framing version, from WELCOME on */
+	u32 services;		/* the WELCOME's mask: served and spoken */
 	u32 fw_version;
 	u32 msg_version;
 	u64 next_id;		/* vsock frame ids, from 1 */
