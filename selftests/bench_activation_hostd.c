@@ -89,7 +89,7 @@ static int to_selftests(void)
 /* Windows Server keys of 2022 and older, every edition. */
 static int load_keys(struct bench *b)
 {
-	const char *dirs[] = { "../userspace/catalog", NULL };
+	static const char *const dirs[] = { "../userspace/catalog", NULL };
 	const struct kvp_product *p;
 	char error[256];
 	unsigned int i;

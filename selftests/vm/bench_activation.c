@@ -174,7 +174,7 @@ static void cleanup(bool failed)
 /* One activation through the library; its time in ms, or -1. */
 static double activate(const struct kvp_guest_activation *act)
 {
-	uint32_t outcome, reason;
+	u32 outcome, reason;
 	char error[256] = "";
 	struct kvp_guest g;
 	double start = now();
