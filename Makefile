@@ -4,7 +4,8 @@
 #   make check      everything: native tests, then the test VM on Debian's
 #                   6.1 and 6.12 kernels (KERNELS=6.1 or KERNELS=6.12 picks one)
 #   make demo       boot the test VM and show a host and a guest exchanging items
-#   make bench      benchmarks: pool engine (native) and end to end (VM)
+#   make bench      benchmarks: pool engine and kvp-hostd's activations
+#                   (native), end to end and activation in the guest (VM)
 #                   (demo and bench boot 6.1; KERNELS="6.1 6.12" boots both)
 #   make crashtest  the pool engine's crash trials, long form: writers
 #                   killed at random while a cloud-init-style appender runs

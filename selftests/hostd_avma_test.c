@@ -19,11 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,6 +34,7 @@
 #include "avma.h"
 #include "catalog.h"
 #include "event.h"
+#include "fakeguest.h"
 #include "frame.h"
 #include "grant.h"
 #include "history.h"
@@ -43,7 +42,6 @@
 #include "msg.h"
 #include "sign.h"
 
-#define WAIT_MS		20000	/* generous: the daemon may run under valgrind */
 #define VM_NAME		"alpha"
 #define LEASE		3600
 
@@ -63,13 +61,6 @@ struct host {
 	uint8_t host_pub[KVP_SIGN_PUBLIC_LEN];
 	pid_t pid;
 };
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : def;
-}
 
 /*
  * The catalog's products: one line each.  Versions 1 < 2 < 3, editions
@@ -235,87 +226,28 @@ static int host_config(const struct host *h, const char *activation,
 	return write_file(h->config, text);
 }
 
-static int try_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 /* The daemon's stderr goes to DIR/log, for the tests that read it. */
-static void host_exec(const struct host *h)
-{
-	char *argv[32], log[128];
-	char *wrapper = strdup(env_or("KVP_HOSTD_WRAPPER",
-				      env_or("KVP_TEST_WRAPPER", "")));
-	char *tok, *save = NULL;
-	int n = 0, fd;
-
-	for (tok = strtok_r(wrapper, " ", &save); tok && n < 16;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[n++] = tok;
-	argv[n++] = (char *)env_or("KVP_HOSTD",
-				   "../userspace/kvp-hostd/kvp-hostd");
-	argv[n++] = "-f";
-	argv[n++] = "--config";
-	argv[n++] = (char *)h->config;
-	argv[n++] = "--listen-unix";
-	argv[n++] = (char *)h->guest_sock;
-	argv[n++] = "--socket";
-	argv[n++] = (char *)h->ctl_sock;
-	argv[n++] = "--vm";
-	argv[n++] = "1000=" VM_NAME;
-	argv[n] = NULL;
-	snprintf(log, sizeof(log), "%s/log", h->dir);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		dup2(fd, 2);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
 static int host_start(struct host *h)
 {
-	int i, fd;
+	char *const args[] = {
+		"-f", "--config", (char *)h->config, "--listen-unix",
+		(char *)h->guest_sock, "--socket", (char *)h->ctl_sock, "--vm",
+		"1000=" VM_NAME, NULL,
+	};
+	char log[128];
 
-	h->pid = fork();
-	if (h->pid < 0)
-		return -1;
-	if (h->pid == 0)
-		host_exec(h);
-	for (i = 0; i < WAIT_MS / 10; i++) {
-		fd = try_connect(h->ctl_sock);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
-			h->pid = 0;
-			return -1;
-		}
-		usleep(10000);
-	}
-	return -1;
+	snprintf(log, sizeof(log), "%s/log", h->dir);
+	h->pid = hostd_start(args, log, h->ctl_sock);
+	return h->pid > 0 ? 0 : -1;
 }
 
 /* Stops the daemon; its exit status (0: clean, and valgrind-clean). */
 static int host_stop(struct host *h)
 {
-	int status = -1;
+	int status = hostd_stop(h->pid);
 
-	if (h->pid <= 0)
-		return -1;
-	kill(h->pid, SIGTERM);
-	waitpid(h->pid, &status, 0);
 	h->pid = 0;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return status;
 }
 
 static void host_log(const struct host *h, char *path, size_t size)
@@ -344,7 +276,7 @@ static int host_event(const struct host *h, char *buf, size_t size)
 	struct pollfd pfd = { .fd = h->journal_fd, .events = POLLIN };
 	ssize_t n;
 
-	if (poll(&pfd, 1, WAIT_MS) <= 0)
+	if (poll(&pfd, 1, GUEST_WAIT_MS) <= 0)
 		return -1;
 	n = recv(h->journal_fd, buf, size - 1, 0);
 	if (n < 0)
@@ -354,141 +286,6 @@ static int host_event(const struct host *h, char *buf, size_t size)
 }
 
 /* ---- the fake guest ------------------------------------------------------- */
-
-static const u32 act_msg_list[] = { KVP_VERSION(1, 0) };
-static const struct kvp_ic_versions act_msg_versions = {
-	.list = act_msg_list, .count = 1,
-};
-
-struct guest {
-	int fd;
-	u16 version;		/* framing: HELLO offers it, WELCOME sets it */
-	u64 next_id;		/* our ids on service 1 */
-	struct kvp_frame frame;
-	u8 pkt[KVP_VSOCK_MAX_PAYLOAD];
-	bool act_negotiated;
-};
-
-static int send_frame(struct guest *g, u16 type, u16 service, u64 id,
-		      const u8 *p, size_t len)
-{
-	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
-	struct kvp_frame f = { .version = g->version, .type = type,
-			       .service = service, .length = (u32)len,
-			       .id = id };
-
-	kvp_frame_build(buf, &f);
-	memcpy(buf + KVP_VSOCK_HDR_LEN, p, len);
-	return write(g->fd, buf, KVP_VSOCK_HDR_LEN + len) ==
-	       (ssize_t)(KVP_VSOCK_HDR_LEN + len) ? 0 : -1;
-}
-
-static int read_full(int fd, u8 *buf, size_t len)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	while (len) {
-		if (poll(&pfd, 1, WAIT_MS) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf, len);
-		if (n <= 0)
-			return -ECONNRESET;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int recv_frame(struct guest *g)
-{
-	u8 hdr[KVP_VSOCK_HDR_LEN];
-	int err = read_full(g->fd, hdr, sizeof(hdr));
-
-	if (err)
-		return err;
-	if (kvp_frame_parse(hdr, &g->frame))
-		return -EPROTO;
-	return read_full(g->fd, g->pkt, g->frame.length);
-}
-
-/*
- * Answers what the host sends on service 0 (NEGOTIATE, then S_OK to every
- * host item) and its NEGOTIATE on service 1, until an activation reply
- * comes: returns 0 with it in g->frame and g->pkt.
- */
-static int guest_pump(struct guest *g)
-{
-	const struct kvp_ic_versions *ours;
-	struct kvp_ic_hdr hdr;
-	u32 fw, msg;
-	int err;
-
-	for (;;) {
-		err = recv_frame(g);
-		if (err)
-			return err;
-		if (g->frame.type != KVP_VSOCK_PACKET ||
-		    kvp_ic_parse(g->pkt, g->frame.length, &hdr))
-			return -EPROTO;
-		if (g->frame.service == KVP_VSOCK_SERVICE_ACTIVATION &&
-		    hdr.type == KVP_IC_TYPE_AVMA)
-			return 0;
-		if (hdr.type == KVP_IC_TYPE_NEGOTIATE) {
-			ours = g->frame.service ? &act_msg_versions :
-				&kvp_msg_versions;
-			if (kvp_ic_negotiate(g->pkt, g->frame.length, ours,
-					     &fw, &msg))
-				return -EPROTO;
-			kvp_ic_parse(g->pkt, g->frame.length, &hdr);
-			g->frame.length = KVP_ICMSG_HDR_LEN + hdr.size;
-			if (g->frame.service)
-				g->act_negotiated = true;
-		}
-		kvp_ic_set_reply(g->pkt, KVP_S_OK);
-		if (send_frame(g, KVP_VSOCK_PACKET, g->frame.service,
-			       g->frame.id, g->pkt, g->frame.length))
-			return -EIO;
-		if (hdr.type == KVP_IC_TYPE_NEGOTIATE && g->frame.service)
-			return 1;
-	}
-}
-
-#define BOTH	(1U << KVP_VSOCK_SERVICE_KVP | 1U << KVP_VSOCK_SERVICE_ACTIVATION)
-
-/*
- * Connects and says HELLO in a framing version, naming the services spoken
- * (version 3 on).  The WELCOME's mask, as kvp_vsock.ko checks it, or -1.
- */
-static long long guest_hello(struct guest *g, const struct host *h,
-			     u16 version, u32 spoken)
-{
-	u8 hello[KVP_VSOCK_HELLO_LEN];
-	u32 services;
-
-	memset(g, 0, sizeof(*g));
-	g->next_id = 1;
-	g->version = version;
-	g->fd = try_connect(h->guest_sock);
-	if (g->fd < 0 ||
-	    send_frame(g, KVP_VSOCK_HELLO, 0, 0, hello,
-		       kvp_frame_hello_build(hello, version, spoken)) ||
-	    recv_frame(g) || g->frame.type != KVP_VSOCK_WELCOME ||
-	    kvp_frame_welcome_parse(&g->frame, g->pkt, version, spoken,
-				    &services))
-		return -1;
-	g->version = g->frame.version;
-	return services;
-}
-
-/* Connects, HELLO of version 3; WELCOME must announce services 0 and 1. */
-static int guest_connect(struct guest *g, const struct host *h)
-{
-	if (guest_hello(g, h, KVP_VSOCK_VERSION_MAX, BOTH) != BOTH)
-		return -1;
-	/* Until the NEGOTIATE on service 1 is answered. */
-	return guest_pump(g) == 1 ? 0 : -1;
-}
 
 struct ask {
 	int product;
@@ -517,13 +314,6 @@ static void ask_init(struct ask *a, int product, int version)
 
 static size_t request_packet(const struct ask *a, u8 *pkt)
 {
-	struct kvp_ic_hdr hdr = {
-		.fw_version = KVP_VERSION(3, 0),
-		.type = KVP_IC_TYPE_AVMA,
-		.msg_version = KVP_VERSION(1, 0),
-		.size = KVP_AVMA_REQUEST_LEN,
-		.flags = KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_REQUEST,
-	};
 	struct kvp_avma_request req = { .op = KVP_AVMA_OP_ACTIVATE };
 
 	memcpy(req.nonce, a->nonce, sizeof(req.nonce));
@@ -537,9 +327,7 @@ static size_t request_packet(const struct ask *a, u8 *pkt)
 		    a->edition, req.key);
 	snprintf(req.vm_name, sizeof(req.vm_name), "%s",
 		 a->vm_name ? a->vm_name : "guest-says");
-	kvp_ic_build(pkt, &hdr);
-	kvp_avma_request_build(pkt + KVP_ICMSG_HDR_LEN, &req);
-	return KVP_ICMSG_HDR_LEN + KVP_AVMA_REQUEST_LEN;
+	return avma_request_packet(&req, pkt);
 }
 
 static int guest_send_request(struct guest *g, struct ask *a)
@@ -554,19 +342,9 @@ static int guest_send_request(struct guest *g, struct ask *a)
 /* The reply to a: on its id, a RESPONSE with S_OK, a body that parses. */
 static int guest_reply(struct guest *g, struct ask *a)
 {
-	struct kvp_ic_hdr hdr;
-
-	if (guest_pump(g) || g->frame.id != a->id ||
-	    kvp_ic_parse(g->pkt, g->frame.length, &hdr) ||
-	    hdr.flags != (KVP_IC_FLAG_TRANSACTION | KVP_IC_FLAG_RESPONSE) ||
-	    hdr.status != KVP_S_OK || hdr.fw_version != KVP_VERSION(3, 0) ||
-	    hdr.msg_version != KVP_VERSION(1, 0))
+	if (guest_pump(g))
 		return -1;
-	memcpy(a->body, g->pkt + KVP_ICMSG_HDR_LEN, hdr.size);
-	if (kvp_avma_reply_parse(a->body, hdr.size, &a->rep) ||
-	    memcmp(a->rep.nonce, a->nonce, sizeof(a->nonce)))
-		return -1;
-	return 0;
+	return guest_avma_reply(g, a->id, a->nonce, &a->rep, a->body);
 }
 
 static int guest_ask(struct guest *g, struct ask *a)
@@ -600,7 +378,7 @@ FIXTURE_SETUP(avma)
 	ASSERT_EQ(0, host_init(&self->h));
 	ASSERT_EQ(0, host_config(&self->h, NULL, NULL));
 	ASSERT_EQ(0, host_start(&self->h));
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_connect(&self->g, self->h.guest_sock));
 }
 
 FIXTURE_TEARDOWN(avma)
@@ -697,7 +475,7 @@ TEST_F(avma, refusals)
 		a.edition_id = cases[i].edition_id;
 		if (i) {
 			close(self->g.fd);
-			ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+			ASSERT_EQ(0, guest_connect(&self->g, self->h.guest_sock));
 		}
 		ASSERT_EQ(0, guest_ask(&self->g, &a));
 		EXPECT_EQ(cases[i].result, RESULT_OF(&a)) {
@@ -860,7 +638,7 @@ TEST(vendor_license_good)
 	ASSERT_EQ(0, write_license(&h, vendor, h.host_pub, 0, "acme.lic"));
 	ASSERT_EQ(0, license_config(&h, "acme.lic"));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(0, guest_connect(&g, &h));
+	ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
 	ask_init(&a, P_ACME, 1);
 	ASSERT_EQ(0, guest_ask(&g, &a));
 	ASSERT_EQ(RESULT(KVP_AVMA_SUCCESS, KVP_AVMA_R_NONE), RESULT_OF(&a));
@@ -910,7 +688,7 @@ TEST(vendor_license_bad)
 		ASSERT_EQ(0, err);
 		ASSERT_EQ(0, license_config(&h, "bad.lic"));
 		ASSERT_EQ(0, host_start(&h));
-		ASSERT_EQ(0, guest_connect(&g, &h));
+		ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
 		ask_init(&a, P_ACME, 1);
 		ASSERT_EQ(0, guest_ask(&g, &a));
 		EXPECT_EQ(RESULT(KVP_AVMA_INVALID_HOST,
@@ -936,8 +714,8 @@ TEST(rate_limit_per_cid)
 	ASSERT_EQ(0, host_config(&h, "rate-burst = 2\nrate-interval = 1d\n",
 				 NULL));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(0, guest_connect(&g1, &h));
-	ASSERT_EQ(0, guest_connect(&g2, &h));
+	ASSERT_EQ(0, guest_connect(&g1, h.guest_sock));
+	ASSERT_EQ(0, guest_connect(&g2, h.guest_sock));
 	for (i = 0; i < 2; i++) {
 		ask_init(&a, P_TEST, 2);
 		ASSERT_EQ(0, guest_ask(&g1, &a));
@@ -972,14 +750,14 @@ TEST(replay_after_restart)
 	ASSERT_EQ(0, host_init(&h));
 	ASSERT_EQ(0, host_config(&h, NULL, NULL));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(0, guest_connect(&g, &h));
+	ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
 	ask_init(&a, P_TEST, 2);
 	ASSERT_EQ(0, guest_ask(&g, &a));
 	ASSERT_EQ(KVP_AVMA_SUCCESS, a.rep.outcome);
 	close(g.fd);
 	EXPECT_EQ(0, host_stop(&h));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(0, guest_connect(&g, &h));
+	ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
 	ask_init(&b, P_TEST, 2);
 	memcpy(b.nonce, a.nonce, sizeof(a.nonce));
 	ASSERT_EQ(0, guest_ask(&g, &b));
@@ -1016,7 +794,7 @@ TEST(corrupt_history)
 					 "history-required = yes\n" :
 					 "history-required = no\n", NULL));
 		ASSERT_EQ(0, host_start(&h));
-		ASSERT_EQ(0, guest_connect(&g, &h));
+		ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
 		ask_init(&a, P_TEST, 2);
 		ASSERT_EQ(0, guest_ask(&g, &a));
 		EXPECT_EQ(required ?
@@ -1083,8 +861,8 @@ TEST(history_rows)
 	ASSERT_EQ(0, host_init(&h));
 	ASSERT_EQ(0, host_config(&h, NULL, NULL));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(0, guest_connect(&g, &h));
-	ASSERT_EQ(0, guest_connect(&g2, &h));
+	ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
+	ASSERT_EQ(0, guest_connect(&g2, h.guest_sock));
 	ask_init(&a, P_TEST, 2);
 	ASSERT_EQ(0, guest_ask(&g, &a));
 	ASSERT_EQ(KVP_AVMA_SUCCESS, a.rep.outcome);
@@ -1154,7 +932,8 @@ TEST(activation_negotiation_refused)
 	ASSERT_EQ(0, host_init(&h));
 	ASSERT_EQ(0, host_config(&h, NULL, NULL));
 	ASSERT_EQ(0, host_start(&h));
-	ASSERT_EQ(BOTH, guest_hello(&g, &h, KVP_VSOCK_VERSION_MAX, BOTH));
+	ASSERT_EQ(GUEST_BOTH, guest_hello(&g, h.guest_sock,
+					  KVP_VSOCK_VERSION_MAX, GUEST_BOTH));
 	ask_init(&a, P_TEST, 2);
 	while (items < 2) {
 		ASSERT_EQ(0, recv_frame(&g));
@@ -1231,7 +1010,8 @@ TEST(activation_off)
 	ASSERT_EQ(0, host_config(&h, "enabled = no\n", NULL));
 	ASSERT_EQ(0, host_start(&h));
 	ASSERT_EQ(1U << KVP_VSOCK_SERVICE_KVP,
-		  guest_hello(&g, &h, KVP_VSOCK_VERSION_MAX, BOTH));
+		  guest_hello(&g, h.guest_sock, KVP_VSOCK_VERSION_MAX,
+			      GUEST_BOTH));
 	EXPECT_TRUE(kvp_only(&g));
 	close(g.fd);
 	EXPECT_EQ(0, host_stop(&h));
@@ -1259,7 +1039,7 @@ TEST(activation_not_spoken)
 	ASSERT_EQ(0, host_start(&h));
 	for (i = 0; i < ARRAY_SIZE(versions); i++) {
 		ASSERT_EQ(1U << KVP_VSOCK_SERVICE_KVP,
-			  guest_hello(&g, &h, versions[i],
+			  guest_hello(&g, h.guest_sock, versions[i],
 				      1U << KVP_VSOCK_SERVICE_KVP));
 		EXPECT_EQ(versions[i], g.frame.version);
 		EXPECT_TRUE(kvp_only(&g));
