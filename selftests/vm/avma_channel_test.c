@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -672,6 +673,70 @@ TEST_F(avma, events_on_negotiation_and_disconnect)
 }
 
 /* Without any transport, and on VMBus, which carries no activation. */
+/*
+ * `kvpctl license activate` against a host that lies, every piece of the
+ * guest real (kvpctl, netlink, kvp.ko, kvp_vsock): a grant of garbage, and
+ * a reply to another request (a replayed one), each Invalid Data with its
+ * reason, exit 23, and the state file says so.
+ */
+static pid_t guest_activates(const char *dir)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(vm_sh("kvpctl --state-dir %s license activate --vm-id 5d2f8c41-7a3e-4b9d-8e16-0c4a9b7f2e53 >/dev/null",
+			    dir));
+	return pid;
+}
+
+static int guest_exit(pid_t pid)
+{
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(avma, lying_host_gives_invalid_data)
+{
+	static const struct {
+		bool other_nonce;	/* the reply is for another request */
+		const char *reason;
+	} cases[] = {
+		{ false, "bad-reply" },	/* a grant that does not decode */
+		{ true, "nonce" },
+	};
+	char dir[] = "/tmp/avma-guest.XXXXXX";
+	struct kvp_avma_request req;
+	unsigned int i;
+	size_t len;
+	pid_t pid;
+	u64 id;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, vm_sh("kvpctl --state-dir %s license install-key W3GNR-8DDXR-2TFRP-H8P33-DV9BG >/dev/null",
+			   dir));
+	ASSERT_EQ(0, ready(self));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		pid = guest_activates(dir);
+		id = host_reads_request(self);
+		ASSERT_NE(0, id);
+		ASSERT_EQ(0, kvp_avma_request_parse(self->pkt +
+						    KVP_ICMSG_HDR_LEN,
+						    KVP_AVMA_REQUEST_LEN, &req));
+		if (cases[i].other_nonce)
+			req.nonce[0] ^= 1;
+		len = make_reply(self->pkt, KVP_IC_TYPE_AVMA, REPLY_FLAGS,
+				 KVP_S_OK, req.nonce, 64);
+		ASSERT_EQ(0, host_sends(self, id, len));
+		EXPECT_EQ(23, guest_exit(pid)) TH_LOG("case %u", i);
+		EXPECT_EQ(0, vm_sh("kvpctl -j --state-dir %s license status | grep -q '\"last_outcome\":\"Invalid Data\",\"last_reason\":\"%s\"'",
+				   dir, cases[i].reason)) TH_LOG("case %u", i);
+	}
+	vm_sh("rm -rf %s", dir);
+}
+
 TEST(no_transport_and_vmbus_unreachable)
 {
 	u8 body[KVP_AVMA_REQUEST_LEN];
