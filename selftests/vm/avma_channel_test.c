@@ -683,9 +683,13 @@ static pid_t guest_activates(const char *dir)
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
-		_exit(vm_sh("kvpctl --state-dir %s license activate --vm-id 5d2f8c41-7a3e-4b9d-8e16-0c4a9b7f2e53 >/dev/null",
-			    dir));
+	int status;
+
+	if (pid == 0) {
+		status = vm_sh("kvpctl --state-dir %s license activate --vm-id 5d2f8c41-7a3e-4b9d-8e16-0c4a9b7f2e53 >/dev/null",
+			       dir);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+	}
 	return pid;
 }
 
