@@ -33,6 +33,7 @@
 #define KVP_VSOCK_BACKOFF_MAX_MS	3600000
 #define KVP_VSOCK_HANDSHAKE_TIMEOUT	(5 * HZ)
 #define KVP_VSOCK_NOMEM_RETRY_MS	10
+#define KVP_VSOCK_HELLO_REFUSALS	2	/* in a row, before version 2 */
 
 static unsigned int kvp_vsock_host_cid = KVP_VSOCK_HOST_CID;
 module_param_named(host_cid, kvp_vsock_host_cid, uint, 0444);
@@ -53,7 +54,7 @@ struct kvp_vsock {
 	struct mutex lock;		/* protects sock against send/stop */
 	struct socket *sock;
 	u16 version;			/* of the connection */
-	bool hello_refused;		/* last HELLO (v3) closed unanswered */
+	unsigned int hello_refused;	/* v3 HELLOs closed unanswered, in a row */
 	unsigned long services;		/* connected services, by core id */
 	bool stopping;
 	wait_queue_head_t wait;		/* the back-off sleep */
@@ -160,7 +161,8 @@ static int kvp_vsock_recv(struct socket *sock, u8 *buf, size_t len)
 	ret = kernel_recvmsg(sock, &msg, &iov, 1, len, MSG_WAITALL);
 	if (ret < 0)
 		return ret;
-	return ret == len ? 0 : -ECONNRESET;
+	/* Closed before a byte came (-ECONNABORTED), or in mid-frame. */
+	return ret == len ? 0 : ret ? -EPIPE : -ECONNABORTED;
 }
 
 /* Reads one frame into vs->rx; the payload follows the header there. */
@@ -228,12 +230,14 @@ static unsigned long kvp_vsock_welcome(const struct kvp_frame *frame,
  * HELLO, then the host's WELCOME with a version we speak; a host that
  * accepts but never answers is given up after a while.  Hosts of versions
  * 1 and 2 close the connection on a HELLO with a payload: when ours of
- * version 3 gets that answer, the next attempt offers version 2, whose
- * HELLO is empty, and the one after it version 3 again.
+ * version 3 gets that answer twice in a row (once could be a host going
+ * away), the next attempt offers version 2, whose HELLO is empty, and the
+ * one after it version 3 again.
  */
 static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 {
-	u16 version = vs->hello_refused ? 2 : KVP_VSOCK_VERSION_MAX;
+	u16 version = vs->hello_refused >= KVP_VSOCK_HELLO_REFUSALS ?
+		      2 : KVP_VSOCK_VERSION_MAX;
 	u8 hello[KVP_VSOCK_HELLO_LEN];
 	struct kvp_frame frame;
 	int err;
@@ -246,10 +250,14 @@ static int kvp_vsock_handshake(struct kvp_vsock *vs, struct socket *sock)
 	sock->sk->sk_rcvtimeo = KVP_VSOCK_HANDSHAKE_TIMEOUT;
 	err = kvp_vsock_read_frame(vs, sock, &frame);
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
-	vs->hello_refused = version > 2 && err == -ECONNRESET;
-	if (vs->hello_refused)
-		pr_info_ratelimited("host closed the connection on our version-%u HELLO: offering version 2\n",
-				    version);
+	/* Refused: closed or reset before the answer's first byte. */
+	if (version > 2 && (err == -ECONNABORTED || err == -ECONNRESET))
+		vs->hello_refused++;
+	else
+		vs->hello_refused = 0;
+	if (vs->hello_refused >= KVP_VSOCK_HELLO_REFUSALS)
+		pr_info_ratelimited("host closed the connection on our version-%u HELLO %u times: offering version 2\n",
+				    version, vs->hello_refused);
 	if (err)
 		return err;
 	vs->services = kvp_vsock_welcome(&frame, vs->rx + KVP_VSOCK_HDR_LEN,

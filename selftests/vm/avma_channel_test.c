@@ -238,18 +238,6 @@ static int host_sends(struct _test_data_avma *self, u64 id, size_t len)
 				   len);
 }
 
-static int act_status(struct kvp_nl_status *st)
-{
-	struct kvp_nl *nl;
-	int err = kvp_nl_open(&nl);
-
-	if (err)
-		return err;
-	err = kvp_nl_service_status(nl, KVP_SERVICE_ACTIVATION, st);
-	kvp_nl_close(nl);
-	return err;
-}
-
 TEST_F(avma, request_and_reply_end_to_end)
 {
 	static const u8 ic_request[KVP_ICMSG_HDR_LEN] = {
@@ -267,7 +255,7 @@ TEST_F(avma, request_and_reply_end_to_end)
 	size_t len;
 
 	ASSERT_EQ(0, ready(self));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
 	EXPECT_STREQ("vsock", st.transport);
 	EXPECT_EQ(KVP_VERSION(1, 0), st.msg_version);
@@ -307,7 +295,7 @@ TEST_F(avma, request_and_reply_end_to_end)
 	ASSERT_TRUE(wait_ends(self->nl, h, 2, FAKEHOST_WAIT_MS));
 	EXPECT_EQ(8, h->cookie[1]);
 	EXPECT_EQ(KVP_AVMA_REPLY_HDR_LEN, h->len[1]);
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(2, st.stats[KVP_NL_STAT_REQUESTS]);
 	EXPECT_EQ(0, st.stats[KVP_NL_STAT_FAILURES]);
 	EXPECT_EQ(0, st.stats[KVP_NL_STAT_MALFORMED]);
@@ -354,7 +342,7 @@ TEST_F(avma, not_connected_before_negotiation)
 	ASSERT_TRUE(wait_event(self->nl, self->heard, KVP_SERVICE_ACTIVATION,
 			       KVP_STATE_CONNECTED));
 	EXPECT_EQ(-ENOTCONN, activate(self, 1));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(KVP_STATE_CONNECTED, st.state);
 	/* The KVP exchange's negotiation is not activation's. */
 	ASSERT_EQ(0, fakehost_negotiate(self->fd, 1, &fw, &msgv));
@@ -373,7 +361,7 @@ TEST_F(avma, host_without_activation_unreachable)
 	ASSERT_TRUE(wait_event(self->nl, self->heard, KVP_SERVICE_KVP,
 			       KVP_STATE_CONNECTED));
 	EXPECT_EQ(-EHOSTUNREACH, activate(self, 1));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(KVP_STATE_NO_TRANSPORT, st.state);
 	EXPECT_STREQ("", st.transport);
 	ASSERT_EQ(0, vm_status(&st));
@@ -410,7 +398,7 @@ TEST_F(avma, negotiation_without_common_version)
 	EXPECT_EQ(KVP_E_FAIL, hdr.status);
 	EXPECT_EQ(REPLY_FLAGS, hdr.flags);
 	EXPECT_EQ(-ENOTCONN, activate(self, 1));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(KVP_STATE_CONNECTED, st.state);
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_NEGOTIATIONS]);
 }
@@ -488,7 +476,7 @@ TEST_F(avma, no_reply_times_out)
 	ASSERT_EQ(0, host_sends(self, 1, len));
 	EXPECT_TRUE(host_hears_nothing(self));
 	EXPECT_FALSE(wait_ends(self->nl, h, 2, NO_ACK_MS));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_TIMEOUTS]);
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_FAILURES]);
 	EXPECT_EQ(1, st.stats[KVP_NL_STAT_LATE_REPLIES]);
@@ -579,7 +567,7 @@ TEST_F(avma, malformed_replies_dropped_unanswered)
 	EXPECT_TRUE(host_hears_nothing(self));
 
 	EXPECT_FALSE(wait_ends(self->nl, h, 1, NO_ACK_MS));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(8, st.stats[KVP_NL_STAT_MALFORMED]);
 	EXPECT_EQ(1, st.pending);
 	EXPECT_EQ(KVP_STATE_NEGOTIATED, st.state);
@@ -632,7 +620,7 @@ TEST_F(avma, socket_closes_with_requests_outstanding)
 	ASSERT_EQ(0, host_sends(self, 1, len));
 	ASSERT_EQ(0, host_sends(self, 2, len));
 	EXPECT_TRUE(host_hears_nothing(self));
-	ASSERT_EQ(0, act_status(&st));
+	ASSERT_EQ(0, vm_service_status(KVP_SERVICE_ACTIVATION, &st));
 	EXPECT_EQ(0, st.pending);
 	EXPECT_EQ(0, st.stats[KVP_NL_STAT_MALFORMED]);
 	/* Ours still works, and heard nothing of the other's. */

@@ -29,7 +29,7 @@ void vm_set_param(const char *name, unsigned int value)
 	vm_sh("echo %u > /sys/module/kvp/parameters/%s", value, name);
 }
 
-int vm_status(struct kvp_nl_status *st)
+int vm_service_status(uint32_t service, struct kvp_nl_status *st)
 {
 	struct kvp_nl *nl;
 	int err;
@@ -37,7 +37,12 @@ int vm_status(struct kvp_nl_status *st)
 	err = kvp_nl_open(&nl);
 	if (err)
 		return err;
-	err = kvp_nl_status(nl, st);
+	err = kvp_nl_service_status(nl, service, st);
 	kvp_nl_close(nl);
 	return err;
+}
+
+int vm_status(struct kvp_nl_status *st)
+{
+	return vm_service_status(KVP_SERVICE_KVP, st);
 }

@@ -12,7 +12,11 @@
 int vm_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Sets /sys/module/kvp/parameters/NAME. */
 void vm_set_param(const char *name, unsigned int value);
-/* KVP_CMD_GET_STATUS over a netlink socket of its own: 0 or -errno. */
+/*
+ * KVP_CMD_GET_STATUS over a netlink socket of its own, of one service
+ * (enum kvp_service) or of the KVP exchange: 0 or -errno.
+ */
+int vm_service_status(uint32_t service, struct kvp_nl_status *st);
 int vm_status(struct kvp_nl_status *st);
 
 /* The ten intrinsic items of pool 2 (kvpd and the stock daemon), in order. */

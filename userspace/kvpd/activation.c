@@ -30,6 +30,8 @@
 #define KVPD_STAT_SECS		2
 #define KVPD_BACKOFF_FIRST	5
 #define KVPD_BACKOFF_MAX	3600
+/* Attempts are at least this far apart, whatever a host says or does. */
+#define KVPD_ATTEMPT_GAP	5
 
 /* What the thread knows of the state file, and when to act next. */
 struct kvpd_schedule {
@@ -40,6 +42,7 @@ struct kvpd_schedule {
 	uint64_t expires;		/* of the grant held, 0: none */
 	uint64_t ended;			/* lease whose end is recorded */
 	uint64_t next;			/* next attempt, 0: none due */
+	uint64_t last;			/* the last attempt */
 	uint64_t backoff;
 	char error[256];		/* the last one said, not repeated */
 };
@@ -125,9 +128,10 @@ static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 	struct kvp_catalog *catalog;
 	uint32_t outcome, reason;
 	struct kvp_guest g;
-	uint64_t left;
+	uint64_t lease, left;
 	int err;
 
+	s->last = now;
 	err = kvp_catalog_load(&catalog, kvpd_act.catalog_dirs, error,
 			       sizeof(error));
 	if (err) {
@@ -168,13 +172,18 @@ static void kvpd_attempt(struct kvpd_schedule *s, uint64_t now)
 		return;
 	}
 	/*
-	 * Renew when half of what is left of the lease has passed, by our
-	 * own clock: a host whose clock is behind ours cannot make us ask
-	 * again and again (the procedure refused a lease already ended).
+	 * Renew when half the lease has passed since it came, its length as
+	 * the grant states it (both its times are the host's clock), or at
+	 * its end by ours if that comes first; and never sooner than the
+	 * gap between attempts, so that a host whose clock is behind ours
+	 * cannot make us ask again and again.
 	 */
+	lease = g.decoded.expires - g.decoded.activated;
 	left = g.decoded.expires > now ? g.decoded.expires - now : 0;
 	s->expires = g.decoded.expires;
-	s->next = now + (left / 2 ? left / 2 : 1);
+	s->next = now + (lease / 2 < left ? lease / 2 : left);
+	if (s->next < now + KVPD_ATTEMPT_GAP)
+		s->next = now + KVPD_ATTEMPT_GAP;
 	s->backoff = 0;
 	kvp_time_text(g.decoded.expires, until);
 	kvp_info("licence: activated by host %s, lease until %s",
@@ -218,8 +227,10 @@ static void *kvpd_activation_main(void *arg)
 		now = time(NULL);
 		if (kvpd_state_changed(&s))
 			kvpd_reload(&s, now);
+		/* A host negotiated: at once, unless we just asked. */
 		if (poked && s.avma) {
-			s.next = now;
+			s.next = s.last && now < s.last + KVPD_ATTEMPT_GAP ?
+				 s.last + KVPD_ATTEMPT_GAP : now;
 			s.backoff = 0;
 		}
 		if (s.expires && now >= s.expires && s.ended != s.expires) {
