@@ -119,9 +119,9 @@ int kvp_frame_welcome_parse(const struct kvp_frame *frame, const u8 *payload,
 	/* Version 1 has one service, the KVP exchange. */
 	*services = frame->length ? kvp_get_le32(payload) :
 				    1U << KVP_VSOCK_SERVICE_KVP;
-	if (frame->version >= 3 &&
-	    (*services & ~spoken ||
-	     !kvp_frame_serves(*services, KVP_VSOCK_SERVICE_KVP)))
+	/* Every host serves the KVP exchange. */
+	if (!kvp_frame_serves(*services, KVP_VSOCK_SERVICE_KVP) ||
+	    (frame->version >= 3 && *services & ~spoken))
 		return -EINVAL;
 	return 0;
 }

@@ -248,6 +248,7 @@ TEST(welcome_refused)
 					.type = KVP_VSOCK_WELCOME,
 					.length = KVP_VSOCK_WELCOME_LEN };
 	const u8 payload[KVP_VSOCK_WELCOME_LEN] = { 1 };
+	const u8 activation_only[KVP_VSOCK_WELCOME_LEN] = { 2 };
 	struct kvp_frame f;
 	u32 services;
 
@@ -280,6 +281,10 @@ TEST(welcome_refused)
 	f = good;
 	f.type = KVP_VSOCK_PACKET;
 	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, payload, 2, 3,
+						   &services));
+	/* A version-2 mask without the KVP exchange. */
+	f = good;
+	EXPECT_EQ(-EINVAL, kvp_frame_welcome_parse(&f, activation_only, 2, 3,
 						   &services));
 }
 

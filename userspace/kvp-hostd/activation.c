@@ -822,7 +822,8 @@ static void kvp_act_host_name(void)
 			 kvp_hostd_config.host_name);
 		return;
 	}
-	if (gethostname(name, sizeof(name) - 1) < 0)
+	if (gethostname(name, sizeof(name) - 1) < 0 ||
+	    !kvp_utf8_valid(name, strnlen(name, sizeof(name) - 1)))
 		snprintf(name, sizeof(name), "localhost");
 	name[sizeof(name) - 1] = '\0';
 	/* Cut to the grant's field on a UTF-8 character boundary. */

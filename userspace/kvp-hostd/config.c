@@ -17,6 +17,7 @@
 #include "avma.h"
 #include "hostd.h"
 #include "log.h"
+#include "utf16.h"
 
 struct kvp_hostd_config kvp_hostd_config = {
 	.activation = true,
@@ -139,8 +140,9 @@ static int kvp_conf_host(struct kvp_parse *p, const char *key,
 	struct kvp_hostd_config *c = &kvp_hostd_config;
 
 	if (!strcmp(key, "name")) {
-		if (!value[0] || strlen(value) >= KVP_AVMA_NAME_LEN)
-			return kvp_conf_error(p, "name: 1 to %u bytes",
+		if (!value[0] || strlen(value) >= KVP_AVMA_NAME_LEN ||
+		    !kvp_utf8_valid(value, strlen(value)))
+			return kvp_conf_error(p, "name: 1 to %u bytes of UTF-8",
 					      KVP_AVMA_NAME_LEN - 1);
 		return kvp_conf_string(&c->host_name, value);
 	}

@@ -68,7 +68,7 @@ static void kvp_host_key_mode(const char *path)
 	struct stat st;
 
 	if (!stat(path, &st) && (st.st_mode & 077))
-		kvp_warn("host key %s is mode %04o: others may read it, make it 0600",
+		kvp_warn("host key %s is mode %04o: not the owner's alone, make it 0600",
 			 path, st.st_mode & 07777);
 }
 
