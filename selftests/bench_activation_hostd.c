@@ -342,7 +342,10 @@ int main(void)
 	/* One row and one event per request that parsed. */
 	printf("activation hostd history_rows=%u events=%u exit=%d\n", rows,
 	       b.events, status);
-	if (err || b.failed || rows != b.nr_latency)
+	/* A request the history or the journal missed is a failure too. */
+	if (rows != b.nr_latency || b.events != b.nr_latency)
+		err = -1;
+	if (err || b.failed)
 		printf("# kept for a look: %s\n", b.dir);
 	else if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir) &&
 		 system(cmd))
