@@ -628,6 +628,7 @@ static int license_config(const struct host *h, const char *name)
 TEST(vendor_license_good)
 {
 	char vendor[160];
+	u64 not_after;
 	struct kvp_grant gr;
 	struct guest g;
 	struct host h;
@@ -650,6 +651,21 @@ TEST(vendor_license_good)
 	ask_init(&a, P_ACME, 3);
 	ASSERT_EQ(0, guest_ask(&g, &a));
 	EXPECT_EQ(RESULT(KVP_AVMA_DENIED, KVP_AVMA_R_VERSION), RESULT_OF(&a));
+	close(g.fd);
+	EXPECT_EQ(0, host_stop(&h));
+
+	/* A licence ending within the lease: the lease ends with it. */
+	not_after = (u64)time(NULL) + LEASE / 2;
+	ASSERT_EQ(0, write_license(&h, vendor, h.host_pub, not_after,
+				   "acme-short.lic"));
+	ASSERT_EQ(0, license_config(&h, "acme-short.lic"));
+	ASSERT_EQ(0, host_start(&h));
+	ASSERT_EQ(0, guest_connect(&g, h.guest_sock));
+	ask_init(&a, P_ACME, 1);
+	ASSERT_EQ(0, guest_ask(&g, &a));
+	ASSERT_EQ(RESULT(KVP_AVMA_SUCCESS, KVP_AVMA_R_NONE), RESULT_OF(&a));
+	ASSERT_EQ(0, grant_check(&a, h.vendor_pub, &gr));
+	EXPECT_EQ(not_after, gr.expires);
 	close(g.fd);
 	EXPECT_EQ(0, host_stop(&h));
 	host_cleanup(&h);
