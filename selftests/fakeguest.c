@@ -23,7 +23,7 @@ static const struct kvp_ic_versions act_msg_versions = {
 	.list = act_msg_list, .count = 1,
 };
 
-static const char *env_or(const char *name, const char *def)
+const char *env_or(const char *name, const char *def)
 {
 	const char *v = getenv(name);
 
@@ -59,7 +59,8 @@ static void hostd_exec(char *const args[], const char *log)
 	while (*args && n < (int)ARRAY_SIZE(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			0600) : -1;
 	if (fd >= 0)
 		dup2(fd, 2);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -102,27 +103,35 @@ int hostd_stop(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int frame_write(int fd, const struct kvp_frame *f, u16 flags, const u8 *p)
+{
+	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
+	size_t len = KVP_VSOCK_HDR_LEN + f->length;
+
+	kvp_frame_build(buf, f);
+	kvp_put_le16(buf + KVP_VSOCK_OFF_FLAGS, flags);
+	if (f->length)
+		memcpy(buf + KVP_VSOCK_HDR_LEN, p, f->length);
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
 int send_frame(struct guest *g, u16 type, u16 service, u64 id, const u8 *p,
 	       size_t len)
 {
-	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
 	struct kvp_frame f = { .version = g->version, .type = type,
 			       .service = service, .length = (u32)len,
 			       .id = id };
 
-	kvp_frame_build(buf, &f);
-	memcpy(buf + KVP_VSOCK_HDR_LEN, p, len);
-	return write(g->fd, buf, KVP_VSOCK_HDR_LEN + len) ==
-	       (ssize_t)(KVP_VSOCK_HDR_LEN + len) ? 0 : -1;
+	return frame_write(g->fd, &f, 0, p);
 }
 
-static int read_full(int fd, u8 *buf, size_t len)
+int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
 	while (len) {
-		if (poll(&pfd, 1, GUEST_WAIT_MS) <= 0)
+		if (poll(&pfd, 1, timeout_ms) <= 0)
 			return -ETIMEDOUT;
 		n = read(fd, buf, len);
 		if (n <= 0)
@@ -133,16 +142,21 @@ static int read_full(int fd, u8 *buf, size_t len)
 	return 0;
 }
 
-int recv_frame(struct guest *g)
+int frame_read(int fd, struct kvp_frame *f, u8 *pkt, int timeout_ms)
 {
 	u8 hdr[KVP_VSOCK_HDR_LEN];
-	int err = read_full(g->fd, hdr, sizeof(hdr));
+	int err = read_full(fd, hdr, sizeof(hdr), timeout_ms);
 
 	if (err)
 		return err;
-	if (kvp_frame_parse(hdr, &g->frame))
+	if (kvp_frame_parse(hdr, f))
 		return -EPROTO;
-	return read_full(g->fd, g->pkt, g->frame.length);
+	return read_full(fd, pkt, f->length, timeout_ms);
+}
+
+int recv_frame(struct guest *g)
+{
+	return frame_read(g->fd, &g->frame, g->pkt, GUEST_WAIT_MS);
 }
 
 int guest_answer(struct guest *g)
@@ -187,25 +201,33 @@ int guest_pump(struct guest *g)
 	return ret == 2 ? 1 : ret;
 }
 
+long long hello_exchange(int fd, u16 *version, u32 spoken,
+			 struct kvp_frame *f, u8 *pkt)
+{
+	u8 hello[KVP_VSOCK_HELLO_LEN];
+	struct kvp_frame h = { .version = *version, .type = KVP_VSOCK_HELLO };
+	u32 services;
+
+	h.length = kvp_frame_hello_build(hello, *version, spoken);
+	if (frame_write(fd, &h, 0, hello) ||
+	    frame_read(fd, f, pkt, GUEST_WAIT_MS) ||
+	    f->type != KVP_VSOCK_WELCOME ||
+	    kvp_frame_welcome_parse(f, pkt, *version, spoken, &services))
+		return -1;
+	*version = f->version;
+	return services;
+}
+
 long long guest_hello(struct guest *g, const char *path, u16 version,
 		      u32 spoken)
 {
-	u8 hello[KVP_VSOCK_HELLO_LEN];
-	u32 services;
-
 	memset(g, 0, sizeof(*g));
 	g->next_id = 1;
 	g->version = version;
 	g->fd = try_connect(path);
-	if (g->fd < 0 ||
-	    send_frame(g, KVP_VSOCK_HELLO, 0, 0, hello,
-		       kvp_frame_hello_build(hello, version, spoken)) ||
-	    recv_frame(g) || g->frame.type != KVP_VSOCK_WELCOME ||
-	    kvp_frame_welcome_parse(&g->frame, g->pkt, version, spoken,
-				    &services))
+	if (g->fd < 0)
 		return -1;
-	g->version = g->frame.version;
-	return services;
+	return hello_exchange(g->fd, &g->version, spoken, &g->frame, g->pkt);
 }
 
 int guest_connect(struct guest *g, const char *path)

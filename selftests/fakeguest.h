@@ -5,7 +5,9 @@
  * kvp.ko does on the wire (Documentation/protocol.rst sections 4 and 6):
  * HELLO, the WELCOME, the NEGOTIATEs on service 0 and service 1, the
  * host's items answered, activation requests on service 1 and their
- * replies.  Shared by hostd_avma_test.c and bench_activation_hostd.c.
+ * replies.  Shared by hostd_test.c, hostd_avma_test.c and
+ * bench_activation_hostd.c; hostd_test.c keeps its own guest (a KVP store)
+ * and uses the fd-level helpers.
  */
 #ifndef _KVP_FAKEGUEST_H
 #define _KVP_FAKEGUEST_H
@@ -31,6 +33,8 @@ struct guest {
 	bool act_negotiated;
 };
 
+/* The environment variable name if set and not empty, else def. */
+const char *env_or(const char *name, const char *def);
 /* A connected stream socket to a unix socket path, or -1. */
 int try_connect(const char *path);
 
@@ -38,13 +42,32 @@ int try_connect(const char *path);
  * Starts kvp-hostd -- KVP_HOSTD (default: the userspace build, relative to
  * selftests/), under KVP_HOSTD_WRAPPER, else KVP_TEST_WRAPPER (e.g.
  * valgrind) -- with args (NULL-terminated, after the program name), its
- * stderr appended to log.  Returns its pid once ctl_sock takes a
+ * stderr appended to log (NULL: left as ours).  Returns its pid once ctl_sock takes a
  * connection, or -1 (it exited or did not listen in time: then killed).
  */
 pid_t hostd_start(char *const args[], const char *log, const char *ctl_sock);
 /* SIGTERM, then its exit status (0: clean; 128 + signal when killed). */
 int hostd_stop(pid_t pid);
 
+/*
+ * Sends f and its payload p, flags (header offset 14) set as given, in one
+ * write: a daemon that drops us on the header must not find us writing the
+ * payload to a closed socket (SIGPIPE).
+ */
+int frame_write(int fd, const struct kvp_frame *f, u16 flags, const u8 *p);
+/* Reads exactly len bytes within timeout_ms: 0, -ETIMEDOUT, -ECONNRESET. */
+int read_full(int fd, u8 *buf, size_t len, int timeout_ms);
+/* One frame into f and its payload into pkt: 0 or as read_full, -EPROTO. */
+int frame_read(int fd, struct kvp_frame *f, u8 *pkt, int timeout_ms);
+/*
+ * HELLO offering *version, naming spoken (version 3 on), and the WELCOME
+ * (into f and pkt) as kvp_vsock.ko checks it: its mask, *version then the
+ * connection's; or -1.
+ */
+long long hello_exchange(int fd, u16 *version, u32 spoken,
+			 struct kvp_frame *f, u8 *pkt);
+
+/* A frame of g's version. */
 int send_frame(struct guest *g, u16 type, u16 service, u64 id, const u8 *p,
 	       size_t len);
 /* The next frame, into g->frame and g->pkt: 0, -ETIMEDOUT, -ECONNRESET. */

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +32,7 @@
 #include "kselftest_harness.h"
 
 #include "catalog.h"
+#include "fakeguest.h"
 #include "frame.h"
 #include "grant.h"
 #include "history.h"
@@ -45,7 +45,6 @@
 #define VM_UUID		"0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"
 #define FIRST_CID	1000
 #define OUT_MAX		16384
-#define WAIT_MS		20000	/* generous: the daemon may run under valgrind */
 
 /* ---- the daemon ---------------------------------------------------------- */
 
@@ -56,61 +55,6 @@ struct hostd {
 	char config[128];
 	pid_t pid;
 };
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : def;
-}
-
-static int try_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
-/* argv: the wrapper's words, the daemon, our options, then extra. */
-static void hostd_exec(struct hostd *h, char *const *extra)
-{
-	char *argv[64], *wrapper = strdup(env_or("KVP_HOSTD_WRAPPER",
-						 env_or("KVP_TEST_WRAPPER", "")));
-	char *tok, *save = NULL;
-	int n = 0;
-
-	for (tok = strtok_r(wrapper, " ", &save); tok && n < 16;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[n++] = tok;
-	argv[n++] = (char *)env_or("KVP_HOSTD",
-				   "../userspace/kvp-hostd/kvp-hostd");
-	argv[n++] = "-f";
-	argv[n++] = "--timeout";
-	argv[n++] = "2";
-	/* Room for a late answer under valgrind; tests may pass a shorter. */
-	argv[n++] = "--grace";
-	argv[n++] = "10";
-	argv[n++] = "--listen-unix";
-	argv[n++] = h->guest_sock;
-	argv[n++] = "--socket";
-	argv[n++] = h->ctl_sock;
-	argv[n++] = "--config";
-	argv[n++] = h->config;
-	argv[n++] = "--vm";
-	argv[n++] = "1000=alpha," VM_UUID_IN;
-	while (extra && *extra && n < 62)
-		argv[n++] = *extra++;
-	argv[n] = NULL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	execvp(argv[0], argv);
-	_exit(127);
-}
 
 /*
  * Makes the daemon's directory, names its sockets and writes its config:
@@ -133,51 +77,52 @@ static int hostd_init(struct hostd *h)
 	return fclose(f) ? -1 : 0;
 }
 
-/* Starts the daemon (hostd_init done) and waits until it answers. */
+/*
+ * Starts the daemon (hostd_init done) with our options, then extra, and
+ * waits until it answers; its stderr stays ours.
+ */
 static int hostd_run(struct hostd *h, char *const *extra)
 {
-	int i, fd;
+	char *args[64] = {
+		/*
+		 * --grace: room for a late answer under valgrind; tests may
+		 * pass a shorter one.
+		 */
+		"-f", "--timeout", "2", "--grace", "10",
+		"--listen-unix", h->guest_sock, "--socket", h->ctl_sock,
+		"--config", h->config, "--vm", "1000=alpha," VM_UUID_IN,
+	};
+	int n = 13;
 
-	h->pid = fork();
-	if (h->pid < 0)
+	while (extra && *extra && n < (int)ARRAY_SIZE(args) - 1)
+		args[n++] = *extra++;
+	h->pid = hostd_start(args, NULL, h->ctl_sock);
+	if (h->pid < 0) {
+		h->pid = 0;
 		return -1;
-	if (h->pid == 0)
-		hostd_exec(h, extra);
-	for (i = 0; i < WAIT_MS / 10; i++) {
-		fd = try_connect(h->ctl_sock);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
-			h->pid = 0;
-			return -1;
-		}
-		usleep(10000);
 	}
-	return -1;
+	return 0;
 }
 
-static int hostd_start(struct hostd *h, char *const *extra)
+static int hostd_up(struct hostd *h, char *const *extra)
 {
 	return hostd_init(h) ? -1 : hostd_run(h, extra);
 }
 
-/* Stops the daemon; returns its exit status (0 = clean, and valgrind-clean). */
-static int hostd_stop(struct hostd *h)
+/*
+ * Stops the daemon and removes its files; returns its exit status (0 =
+ * clean, and valgrind-clean; -1 if none ran).
+ */
+static int hostd_down(struct hostd *h)
 {
-	int status = -1;
+	int status = hostd_stop(h->pid);
 
-	if (h->pid > 0) {
-		kill(h->pid, SIGTERM);
-		waitpid(h->pid, &status, 0);
-		h->pid = 0;
-	}
+	h->pid = 0;
 	unlink(h->guest_sock);
 	unlink(h->ctl_sock);
 	unlink(h->config);
 	rmdir(h->dir);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return status;
 }
 
 /* ---- the fake guest -------------------------------------------------------- */
@@ -190,7 +135,7 @@ struct item {
 	char value[KVP_VALUE_BYTES];
 };
 
-struct guest {
+struct kvp_guest {
 	int fd;
 	struct item pools[KVP_POOL_COUNT][POOL_MAX];
 	int count[KVP_POOL_COUNT];
@@ -206,50 +151,14 @@ struct guest {
 	struct kvp_frame frame;	/* the last one received */
 };
 
-/*
- * Sends f and its payload p, flags (header offset 14) set as given, in one
- * write: a daemon that drops us on the header must not find us writing the
- * payload to a closed socket (SIGPIPE).
- */
-static int guest_send_frame(struct guest *g, const struct kvp_frame *f,
-			    u16 flags, const u8 *p)
-{
-	static u8 buf[KVP_VSOCK_HDR_LEN + KVP_VSOCK_MAX_PAYLOAD];
-	size_t len = KVP_VSOCK_HDR_LEN + f->length;
-
-	kvp_frame_build(buf, f);
-	kvp_put_le16(buf + KVP_VSOCK_OFF_FLAGS, flags);
-	if (f->length)
-		memcpy(buf + KVP_VSOCK_HDR_LEN, p, f->length);
-	return write(g->fd, buf, len) == (ssize_t)len ? 0 : -1;
-}
-
 /* A frame of the connection's version on the KVP service. */
-static int guest_send(struct guest *g, u16 type, u64 id, const u8 *p,
+static int guest_send(struct kvp_guest *g, u16 type, u64 id, const u8 *p,
 		      size_t len)
 {
 	struct kvp_frame f = { .version = g->version, .type = type,
 			       .length = len, .id = id };
 
-	return guest_send_frame(g, &f, 0, p);
-}
-
-/* Reads exactly len bytes within WAIT_MS; 0, -ETIMEDOUT or -ECONNRESET. */
-static int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	while (len) {
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf, len);
-		if (n <= 0)
-			return -ECONNRESET;
-		buf += n;
-		len -= n;
-	}
-	return 0;
+	return frame_write(g->fd, &f, 0, p);
 }
 
 /*
@@ -257,18 +166,11 @@ static int read_full(int fd, u8 *buf, size_t len, int timeout_ms)
  * negative errno.  A PACKET must be of the connection's version, on the KVP
  * service.
  */
-static int guest_recv(struct guest *g, int timeout_ms)
+static int guest_recv(struct kvp_guest *g, int timeout_ms)
 {
 	struct kvp_frame *f = &g->frame;
-	u8 hdr[KVP_VSOCK_HDR_LEN];
-	int err;
+	int err = frame_read(g->fd, f, g->pkt, timeout_ms);
 
-	err = read_full(g->fd, hdr, sizeof(hdr), timeout_ms);
-	if (err)
-		return err;
-	if (kvp_frame_parse(hdr, f))
-		return -EPROTO;
-	err = read_full(g->fd, g->pkt, f->length, timeout_ms);
 	if (err)
 		return err;
 	if (f->type == KVP_VSOCK_PACKET &&
@@ -280,12 +182,12 @@ static int guest_recv(struct guest *g, int timeout_ms)
 }
 
 /* The daemon closed the connection (and sent nothing first). */
-static bool guest_dropped(struct guest *g)
+static bool guest_dropped(struct kvp_guest *g)
 {
-	return guest_recv(g, WAIT_MS) == -ECONNRESET;
+	return guest_recv(g, GUEST_WAIT_MS) == -ECONNRESET;
 }
 
-static int guest_connect(struct guest *g, const struct hostd *h)
+static int guest_open(struct kvp_guest *g, const struct hostd *h)
 {
 	memset(g, 0, sizeof(*g));
 	g->version = KVP_VSOCK_VERSION_MAX;
@@ -299,27 +201,16 @@ static int guest_connect(struct guest *g, const struct hostd *h)
  * WELCOME must be as kvp_vsock.ko checks it, with the KVP service alone.
  * The connection then has its version.
  */
-static int guest_hello(struct guest *g)
+static int guest_greet(struct kvp_guest *g)
 {
-	u8 hello[KVP_VSOCK_HELLO_LEN];
-	u32 services;
-
-	if (guest_send(g, KVP_VSOCK_HELLO, 0, hello,
-		       kvp_frame_hello_build(hello, g->version, g->spoken)))
-		return -1;
-	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_WELCOME ||
-	    kvp_frame_welcome_parse(&g->frame, g->pkt, g->version, g->spoken,
-				    &services) ||
-	    services != 1U << KVP_VSOCK_SERVICE_KVP)
-		return -1;
-	g->version = g->frame.version;
-	return 0;
+	return hello_exchange(g->fd, &g->version, g->spoken, &g->frame,
+			      g->pkt) == 1U << KVP_VSOCK_SERVICE_KVP ? 0 : -1;
 }
 
 /* Answers NEGOTIATE the way kvp.ko does; returns the chosen versions. */
-static int guest_negotiate(struct guest *g, u32 *fw, u32 *msg)
+static int guest_negotiate(struct kvp_guest *g, u32 *fw, u32 *msg)
 {
-	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_PACKET)
+	if (guest_recv(g, GUEST_WAIT_MS) != KVP_VSOCK_PACKET)
 		return -1;
 	if (kvp_ic_negotiate(g->pkt, g->len, &kvp_msg_versions, fw, msg))
 		return -1;
@@ -327,7 +218,7 @@ static int guest_negotiate(struct guest *g, u32 *fw, u32 *msg)
 	return guest_send(g, KVP_VSOCK_PACKET, g->id, g->pkt, g->len);
 }
 
-static struct item *store_find(struct guest *g, u8 pool, const char *key)
+static struct item *store_find(struct kvp_guest *g, u8 pool, const char *key)
 {
 	int i;
 
@@ -338,7 +229,7 @@ static struct item *store_find(struct guest *g, u8 pool, const char *key)
 }
 
 /* What the guest does with a request: like kvpd, on an in-memory pool. */
-static u32 store_apply(struct guest *g, struct kvp_msg *m)
+static u32 store_apply(struct kvp_guest *g, struct kvp_msg *m)
 {
 	static const struct item empty;
 	const struct item *item;
@@ -382,7 +273,7 @@ static u32 store_apply(struct guest *g, struct kvp_msg *m)
  * Receives one KVP request, checks its framing and answers it; returns the
  * operation, or a negative errno.
  */
-static int guest_serve(struct guest *g, int timeout_ms)
+static int guest_serve(struct kvp_guest *g, int timeout_ms)
 {
 	struct kvp_ic_hdr hdr;
 	struct kvp_msg m;
@@ -426,14 +317,14 @@ static bool wire_str_is(const u8 *sizep, const u8 *str, const char *want)
  * header, op and pool, and key and value (unless NULL) as UTF-16LE with
  * their sizes.
  */
-static bool guest_expect_item(struct guest *g, const char *key,
+static bool guest_expect_item(struct kvp_guest *g, const char *key,
 			      const char *value)
 {
 	const u8 *p = g->pkt + KVP_ICMSG_HDR_LEN;
 	struct kvp_ic_hdr hdr;
 	struct kvp_msg m;
 
-	if (guest_recv(g, WAIT_MS) != KVP_VSOCK_PACKET ||
+	if (guest_recv(g, GUEST_WAIT_MS) != KVP_VSOCK_PACKET ||
 	    g->len != KVP_ICMSG_HDR_LEN + KVP_MSG_ENUM_LEN ||
 	    kvp_ic_parse(g->pkt, g->len, &hdr))
 		return false;
@@ -467,7 +358,7 @@ static void host_names(char *host, char *shortname, char *fqdn, size_t size)
 }
 
 /* Negotiates and takes the five host items, checking them. */
-static bool guest_take_items(struct guest *g, const char *uuid,
+static bool guest_take_items(struct kvp_guest *g, const char *uuid,
 			     const char *name)
 {
 	char host[256], shortname[256], fqdn[1100];
@@ -483,16 +374,16 @@ static bool guest_take_items(struct guest *g, const char *uuid,
 	       guest_expect_item(g, "VirtualMachineName", name);
 }
 
-static bool guest_handshake(struct guest *g, const char *uuid,
+static bool guest_handshake(struct kvp_guest *g, const char *uuid,
 			    const char *name)
 {
-	return !guest_hello(g) && guest_take_items(g, uuid, name);
+	return !guest_greet(g) && guest_take_items(g, uuid, name);
 }
 
-static bool guest_ready(struct guest *g, const struct hostd *h,
+static bool guest_ready(struct kvp_guest *g, const struct hostd *h,
 			const char *uuid, const char *name)
 {
-	return !guest_connect(g, h) && guest_handshake(g, uuid, name);
+	return !guest_open(g, h) && guest_handshake(g, uuid, name);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -523,7 +414,7 @@ static void read_all(int fd, char *buf, size_t size)
  * Runs `kvpctl --socket SOCK WORDS...` until it exits, while g (if not
  * NULL) answers what the daemon asks.
  */
-static void kvpctl(struct run *r, const struct hostd *h, struct guest *g,
+static void kvpctl(struct run *r, const struct hostd *h, struct kvp_guest *g,
 		   const char *word, ...)
 {
 	int out[2], err[2], status, n = 0;
@@ -556,7 +447,7 @@ static void kvpctl(struct run *r, const struct hostd *h, struct guest *g,
 		struct pollfd pfd = { .fd = g ? g->fd : -1, .events = POLLIN };
 
 		if (poll(&pfd, 1, 5) == 1)
-			guest_serve(g, WAIT_MS);
+			guest_serve(g, GUEST_WAIT_MS);
 	}
 	read_all(out[0], r->out, sizeof(r->out));
 	read_all(err[0], r->err, sizeof(r->err));
@@ -573,20 +464,20 @@ static void kvpctl(struct run *r, const struct hostd *h, struct guest *g,
 
 FIXTURE(hostd) {
 	struct hostd h;
-	struct guest g;
+	struct kvp_guest g;
 	struct run r;
 };
 
 FIXTURE_SETUP(hostd)
 {
-	ASSERT_EQ(0, hostd_start(&self->h, NULL));
+	ASSERT_EQ(0, hostd_up(&self->h, NULL));
 }
 
 FIXTURE_TEARDOWN(hostd)
 {
 	if (self->g.fd > 0)
 		close(self->g.fd);
-	EXPECT_EQ(0, hostd_stop(&self->h));
+	EXPECT_EQ(0, hostd_down(&self->h));
 }
 
 TEST_F(hostd, control_socket_is_private)
@@ -620,12 +511,12 @@ TEST_F(hostd, handshake_pushes_host_items)
 
 TEST_F(hostd, derived_name_and_uuid)
 {
-	struct guest second;
+	struct kvp_guest second;
 	char *uuid;
 
 	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
 	/* The second connection is CID 1001, which has no --vm. */
-	ASSERT_EQ(0, guest_connect(&second, &self->h));
+	ASSERT_EQ(0, guest_open(&second, &self->h));
 	kvpctl(&self->r, &self->h, NULL, "-j", "host", "list", NULL);
 	ASSERT_EQ(0, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.out,
@@ -773,28 +664,28 @@ TEST_F(hostd, unknown_vm)
 TEST_F(hostd, bad_guests_dropped_others_carry_on)
 {
 	static const u8 garbage[KVP_VSOCK_HDR_LEN] = "this is not a frame...";
-	struct guest bad;
+	struct kvp_guest bad;
 	u32 fw, msg;
 
 	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
 
 	/* Garbage instead of HELLO. */
-	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_open(&bad, &self->h));
 	ASSERT_EQ((ssize_t)sizeof(garbage),
 		  write(bad.fd, garbage, sizeof(garbage)));
 	EXPECT_TRUE(guest_dropped(&bad));
 	close(bad.fd);
 
 	/* A PACKET before HELLO. */
-	ASSERT_EQ(0, guest_connect(&bad, &self->h));
+	ASSERT_EQ(0, guest_open(&bad, &self->h));
 	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, 1, garbage, 8));
 	EXPECT_TRUE(guest_dropped(&bad));
 	close(bad.fd);
 
 	/* A reply with the wrong id. */
-	ASSERT_EQ(0, guest_connect(&bad, &self->h));
-	ASSERT_EQ(0, guest_hello(&bad));
-	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(0, guest_open(&bad, &self->h));
+	ASSERT_EQ(0, guest_greet(&bad));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, GUEST_WAIT_MS));
 	ASSERT_EQ(0, kvp_ic_negotiate(bad.pkt, bad.len, &kvp_msg_versions, &fw,
 				      &msg));
 	kvp_ic_set_reply(bad.pkt, KVP_S_OK);
@@ -804,19 +695,19 @@ TEST_F(hostd, bad_guests_dropped_others_carry_on)
 	close(bad.fd);
 
 	/* A NEGOTIATE reply that is still a request. */
-	ASSERT_EQ(0, guest_connect(&bad, &self->h));
-	ASSERT_EQ(0, guest_hello(&bad));
-	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(0, guest_open(&bad, &self->h));
+	ASSERT_EQ(0, guest_greet(&bad));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, GUEST_WAIT_MS));
 	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id, bad.pkt,
 				bad.len));
 	EXPECT_TRUE(guest_dropped(&bad));
 	close(bad.fd);
 
 	/* A KVP reply that does not parse as IC. */
-	ASSERT_EQ(0, guest_connect(&bad, &self->h));
-	ASSERT_EQ(0, guest_hello(&bad));
+	ASSERT_EQ(0, guest_open(&bad, &self->h));
+	ASSERT_EQ(0, guest_greet(&bad));
 	ASSERT_EQ(0, guest_negotiate(&bad, &fw, &msg));
-	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, WAIT_MS));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&bad, GUEST_WAIT_MS));
 	ASSERT_EQ(0, guest_send(&bad, KVP_VSOCK_PACKET, bad.id, bad.pkt, 20));
 	EXPECT_TRUE(guest_dropped(&bad));
 	close(bad.fd);
@@ -863,12 +754,14 @@ TEST_F(hostd, framing_v2_bytes)
 	u8 buf[sizeof(negotiate_v2)];
 	u32 fw, msg;
 
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
 	self->g.version = 2;
 	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
-	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(welcome_v2), WAIT_MS));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(welcome_v2),
+			       GUEST_WAIT_MS));
 	EXPECT_EQ(0, memcmp(welcome_v2, buf, sizeof(welcome_v2)));
-	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(negotiate_v2), WAIT_MS));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(negotiate_v2),
+			       GUEST_WAIT_MS));
 	EXPECT_EQ(0, memcmp(negotiate_v2, buf, sizeof(negotiate_v2)));
 
 	/* Answered, and everything after in version 2 on service 0. */
@@ -889,10 +782,10 @@ TEST_F(hostd, framing_v1_guest)
 {
 	u8 buf[KVP_VSOCK_HDR_LEN];
 
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
 	self->g.version = 1;
 	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 0, NULL, 0));
-	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), WAIT_MS));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), GUEST_WAIT_MS));
 	EXPECT_EQ(0, memcmp(welcome_v1, buf, sizeof(buf)));
 	/* guest_recv() checks every PACKET is of version 1. */
 	ASSERT_TRUE(guest_take_items(&self->g, VM_UUID, "alpha"));
@@ -927,10 +820,10 @@ TEST_F(hostd, framing_v3_bytes)
 {
 	u8 buf[sizeof(welcome_v3)];
 
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
 	ASSERT_EQ(sizeof(hello_v3), write(self->g.fd, hello_v3,
 					  sizeof(hello_v3)));
-	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), WAIT_MS));
+	ASSERT_EQ(0, read_full(self->g.fd, buf, sizeof(buf), GUEST_WAIT_MS));
 	EXPECT_EQ(0, memcmp(welcome_v3, buf, sizeof(buf)));
 	self->g.version = 3;
 	/* guest_recv() checks every PACKET is of version 3, service 0. */
@@ -948,9 +841,9 @@ TEST_F(hostd, framing_newer_guest)
 	const u8 payload[8] = { 0x01, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
 	u32 services;
 
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
-	ASSERT_EQ(0, guest_send_frame(&self->g, &hello, 0, payload));
-	ASSERT_EQ(KVP_VSOCK_WELCOME, guest_recv(&self->g, WAIT_MS));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
+	ASSERT_EQ(0, frame_write(self->g.fd, &hello, 0, payload));
+	ASSERT_EQ(KVP_VSOCK_WELCOME, guest_recv(&self->g, GUEST_WAIT_MS));
 	ASSERT_EQ(0, kvp_frame_welcome_parse(&self->g.frame, self->g.pkt,
 					     hello.version, 1, &services));
 	EXPECT_EQ(KVP_VSOCK_VERSION_MAX, self->g.frame.version);
@@ -965,12 +858,12 @@ static bool dropped_for_hello(const struct hostd *h, u16 version,
 {
 	struct kvp_frame hello = { .version = version,
 				   .type = KVP_VSOCK_HELLO, .length = length };
-	struct guest g;
+	struct kvp_guest g;
 	bool dropped;
 
-	if (guest_connect(&g, h))
+	if (guest_open(&g, h))
 		return false;
-	dropped = !guest_send_frame(&g, &hello, 0, payload) &&
+	dropped = !frame_write(g.fd, &hello, 0, payload) &&
 		  guest_dropped(&g);
 	close(g.fd);
 	return dropped;
@@ -1001,19 +894,19 @@ static bool dropped_for_reply(const struct hostd *h, u16 hello, u16 version,
 {
 	struct kvp_frame f = { .version = version, .type = KVP_VSOCK_PACKET,
 			       .service = service };
-	struct guest g;
+	struct kvp_guest g;
 	bool dropped = false;
 	u32 fw, msg;
 
-	if (guest_connect(&g, h))
+	if (guest_open(&g, h))
 		return false;
 	g.version = hello;
-	if (!guest_hello(&g) && !guest_negotiate(&g, &fw, &msg) &&
-	    guest_recv(&g, WAIT_MS) == KVP_VSOCK_PACKET) {
+	if (!guest_greet(&g) && !guest_negotiate(&g, &fw, &msg) &&
+	    guest_recv(&g, GUEST_WAIT_MS) == KVP_VSOCK_PACKET) {
 		kvp_ic_set_reply(g.pkt, KVP_S_OK);
 		f.length = g.len;
 		f.id = g.id;
-		dropped = !guest_send_frame(&g, &f, flags, g.pkt) &&
+		dropped = !frame_write(g.fd, &f, flags, g.pkt) &&
 			  guest_dropped(&g);
 	}
 	close(g.fd);
@@ -1045,13 +938,13 @@ TEST_F(hostd, framing_errors_drop_guest)
 	EXPECT_TRUE(dropped_for_reply(&self->h, 1, 1, 0, 1));
 
 	/* A HELLO with an id or a service. */
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
 	ASSERT_EQ(0, guest_send(&self->g, KVP_VSOCK_HELLO, 5, NULL, 0));
 	EXPECT_TRUE(guest_dropped(&self->g));
 	close(self->g.fd);
-	ASSERT_EQ(0, guest_connect(&self->g, &self->h));
+	ASSERT_EQ(0, guest_open(&self->g, &self->h));
 	hello.service = KVP_VSOCK_SERVICE_ACTIVATION;
-	ASSERT_EQ(0, guest_send_frame(&self->g, &hello, 0, NULL));
+	ASSERT_EQ(0, frame_write(self->g.fd, &hello, 0, NULL));
 	EXPECT_TRUE(guest_dropped(&self->g));
 }
 
@@ -1100,10 +993,10 @@ TEST(unanswered_request_drops_guest)
 {
 	char *extra[] = { "--grace", "3", NULL };
 	struct hostd h;
-	struct guest g;
+	struct kvp_guest g;
 	struct run r;
 
-	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_EQ(0, hostd_up(&h, extra));
 	ASSERT_TRUE(guest_ready(&g, &h, VM_UUID, "alpha"));
 	kvpctl(&r, &h, NULL, "host", "set", "alpha", "0", "k", "v", NULL);
 	EXPECT_EQ(1, r.status);
@@ -1123,7 +1016,7 @@ TEST(unanswered_request_drops_guest)
 	kvpctl(&r, &h, &g, "host", "set", "vm-1001", "0", "k", "v", NULL);
 	EXPECT_EQ(0, r.status);
 	close(g.fd);
-	EXPECT_EQ(0, hostd_stop(&h));
+	EXPECT_EQ(0, hostd_down(&h));
 }
 
 /* The daemon's peak resident memory in kB, or -1 (also under a wrapper). */
@@ -1180,10 +1073,10 @@ TEST(slow_enumeration_stops)
 	char *extra[] = { "--walk-timeout", "2", NULL };
 	char *bad[] = { "--walk-timeout", "1", NULL };
 	struct hostd h;
-	struct guest g;
+	struct kvp_guest g;
 	struct run r;
 
-	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_EQ(0, hostd_up(&h, extra));
 	ASSERT_TRUE(guest_ready(&g, &h, VM_UUID, "alpha"));
 	g.endless = 200;
 	g.delay_ms = 50;
@@ -1192,11 +1085,11 @@ TEST(slow_enumeration_stops)
 	EXPECT_NE(NULL, strstr(r.err,
 			       "did not finish ENUMERATE of pool 0 within 2 s"));
 	close(g.fd);
-	EXPECT_EQ(0, hostd_stop(&h));
+	EXPECT_EQ(0, hostd_down(&h));
 
 	/* Shorter than --timeout (2): refused. */
-	EXPECT_NE(0, hostd_start(&h, bad));
-	EXPECT_NE(0, hostd_stop(&h));
+	EXPECT_NE(0, hostd_up(&h, bad));
+	EXPECT_NE(0, hostd_down(&h));
 }
 
 TEST_F(hostd, guest_leaving_fails_waiting_client)
@@ -1205,7 +1098,7 @@ TEST_F(hostd, guest_leaving_fails_waiting_client)
 
 	if (fork() == 0) {
 		/* The guest takes the request, then goes away. */
-		guest_recv(&self->g, WAIT_MS);
+		guest_recv(&self->g, GUEST_WAIT_MS);
 		_exit(0);
 	}
 	close(self->g.fd);
@@ -1221,13 +1114,13 @@ TEST_F(hostd, guest_leaving_fails_waiting_client)
 
 TEST_F(hostd, silent_guests_dropped)
 {
-	struct guest mute, deaf;
+	struct kvp_guest mute, deaf;
 
 	/* One never says HELLO, one never answers NEGOTIATE. */
-	ASSERT_EQ(0, guest_connect(&mute, &self->h));
-	ASSERT_EQ(0, guest_connect(&deaf, &self->h));
-	ASSERT_EQ(0, guest_hello(&deaf));
-	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&deaf, WAIT_MS));
+	ASSERT_EQ(0, guest_open(&mute, &self->h));
+	ASSERT_EQ(0, guest_open(&deaf, &self->h));
+	ASSERT_EQ(0, guest_greet(&deaf));
+	ASSERT_EQ(KVP_VSOCK_PACKET, guest_recv(&deaf, GUEST_WAIT_MS));
 	EXPECT_TRUE(guest_dropped(&mute));
 	EXPECT_TRUE(guest_dropped(&deaf));
 	close(mute.fd);
@@ -1237,7 +1130,7 @@ TEST_F(hostd, silent_guests_dropped)
 TEST_F(hostd, many_guests_at_once)
 {
 	enum { N = 24 };
-	struct guest *many = calloc(N, sizeof(*many));
+	struct kvp_guest *many = calloc(N, sizeof(*many));
 	char name[16], *row;
 	int i, ready = 0;
 
@@ -1245,9 +1138,9 @@ TEST_F(hostd, many_guests_at_once)
 	ASSERT_TRUE(guest_ready(&self->g, &self->h, VM_UUID, "alpha"));
 	/* All connected before any says HELLO: none waits for another. */
 	for (i = 0; i < N; i++)
-		ASSERT_EQ(0, guest_connect(&many[i], &self->h));
+		ASSERT_EQ(0, guest_open(&many[i], &self->h));
 	for (i = N - 1; i >= 0; i--)
-		ASSERT_EQ(0, guest_hello(&many[i]));
+		ASSERT_EQ(0, guest_greet(&many[i]));
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "vm-%d", FIRST_CID + 1 + i);
 		EXPECT_TRUE(guest_take_items(&many[i], NULL, name));
@@ -1290,7 +1183,7 @@ TEST_F(hostd, control_wire_misuse)
 	/* Not our magic: refused with USAGE, then closed. */
 	fd = ctl_send(&self->h, "GET / HTTP/1.0\r\n\r\n.....", 24);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, WAIT_MS));
+	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, GUEST_WAIT_MS));
 	EXPECT_EQ(KVP_HOSTCTL_USAGE, kvp_get_le16(reply + KVP_HOSTCTL_OFF_STATUS));
 	close(fd);
 
@@ -1302,7 +1195,7 @@ TEST_F(hostd, control_wire_misuse)
 	fd = ctl_send(&self->h, buf, len);
 	free(buf);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, WAIT_MS));
+	ASSERT_EQ(0, read_full(fd, reply, KVP_HOSTCTL_HDR_LEN, GUEST_WAIT_MS));
 	EXPECT_EQ(KVP_HOSTCTL_USAGE, kvp_get_le16(reply + KVP_HOSTCTL_OFF_STATUS));
 	close(fd);
 
@@ -1316,7 +1209,7 @@ TEST_F(hostd, control_wire_misuse)
 	free(buf);
 	ASSERT_LE(0, fd);
 	close(fd);
-	EXPECT_EQ(KVP_OP_SET, guest_serve(&self->g, WAIT_MS));
+	EXPECT_EQ(KVP_OP_SET, guest_serve(&self->g, GUEST_WAIT_MS));
 	EXPECT_EQ(1, self->g.count[0]);
 	kvpctl(&self->r, &self->h, &self->g, "host", "get", "alpha", "0", "k",
 	       NULL);
@@ -1330,10 +1223,10 @@ TEST(socket_mode_option)
 	struct stat st;
 	struct hostd h;
 
-	ASSERT_EQ(0, hostd_start(&h, extra));
+	ASSERT_EQ(0, hostd_up(&h, extra));
 	EXPECT_EQ(0, stat(h.ctl_sock, &st));
 	EXPECT_EQ(0640u, st.st_mode & 07777);
-	EXPECT_EQ(0, hostd_stop(&h));
+	EXPECT_EQ(0, hostd_down(&h));
 }
 
 TEST(extra_items_and_overrides)
@@ -1342,13 +1235,13 @@ TEST(extra_items_and_overrides)
 			  "Extra=yes", NULL };
 	char host[256], shortname[256], fqdn[1100];
 	struct hostd h;
-	struct guest g;
+	struct kvp_guest g;
 	u32 fw, msg;
 
 	host_names(host, shortname, fqdn, sizeof(host));
-	ASSERT_EQ(0, hostd_start(&h, extra));
-	EXPECT_EQ(0, guest_connect(&g, &h));
-	EXPECT_EQ(0, guest_hello(&g));
+	ASSERT_EQ(0, hostd_up(&h, extra));
+	EXPECT_EQ(0, guest_open(&g, &h));
+	EXPECT_EQ(0, guest_greet(&g));
 	EXPECT_EQ(0, guest_negotiate(&g, &fw, &msg));
 	EXPECT_TRUE(guest_expect_item(&g, "PhysicalHostName", shortname));
 	EXPECT_TRUE(guest_expect_item(&g, "PhysicalHostNameFullyQualified",
@@ -1358,7 +1251,7 @@ TEST(extra_items_and_overrides)
 	EXPECT_TRUE(guest_expect_item(&g, "HostName", "override"));
 	EXPECT_TRUE(guest_expect_item(&g, "Extra", "yes"));
 	close(g.fd);
-	EXPECT_EQ(0, hostd_stop(&h));
+	EXPECT_EQ(0, hostd_down(&h));
 }
 
 /* Makes a unix socket at path and leaves it, unlistened: a stale one. */
@@ -1431,7 +1324,7 @@ TEST(socket_paths_checked)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 	kvpctl(&r, &h, NULL, "host", "list", NULL);
 	EXPECT_EQ(0, r.status);
-	EXPECT_EQ(0, hostd_stop(&h));
+	EXPECT_EQ(0, hostd_down(&h));
 }
 
 TEST(bad_options_refused)
@@ -1440,11 +1333,11 @@ TEST(bad_options_refused)
 	char *grace[] = { "--grace", "2", NULL };
 	struct hostd h;
 
-	EXPECT_NE(0, hostd_start(&h, extra));
-	EXPECT_NE(0, hostd_stop(&h));
+	EXPECT_NE(0, hostd_up(&h, extra));
+	EXPECT_NE(0, hostd_down(&h));
 	/* A grace no longer than --timeout (2) would drop waiting guests. */
-	EXPECT_NE(0, hostd_start(&h, grace));
-	EXPECT_NE(0, hostd_stop(&h));
+	EXPECT_NE(0, hostd_up(&h, grace));
+	EXPECT_NE(0, hostd_down(&h));
 }
 
 /* The process whose command line holds word: finds a detached daemon. */
@@ -1503,7 +1396,7 @@ TEST(detached_daemon_stops_on_sigterm)
 	pid = find_process(ctl);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, kill(pid, SIGTERM));
-	for (i = 0; i < WAIT_MS / 10 && access(ctl, F_OK) == 0; i++)
+	for (i = 0; i < GUEST_WAIT_MS / 10 && access(ctl, F_OK) == 0; i++)
 		usleep(10000);
 	EXPECT_NE(0, access(ctl, F_OK));
 	EXPECT_NE(0, access(guest, F_OK));
@@ -1607,7 +1500,7 @@ struct act {
 	struct kvp_signer *signer;
 	uint8_t pub[KVP_SIGN_PUBLIC_LEN];
 	char host_id[KVP_HOST_ID_LEN + 1];
-	struct guest g;
+	struct kvp_guest g;
 	struct run r;
 };
 
@@ -1677,7 +1570,7 @@ static int act_stop(struct act *a)
 
 	if (a->g.fd > 0)
 		close(a->g.fd);
-	status = hostd_stop(&a->h);
+	status = hostd_down(&a->h);
 	kvp_sign_free(a->signer);
 	act_unlink(a->state, "host.key");
 	act_unlink(a->state, "history.db");
@@ -1740,7 +1633,7 @@ static void iso(uint64_t t, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void set_item(struct guest *g, const char *key, const char *value)
+static void set_item(struct kvp_guest *g, const char *key, const char *value)
 {
 	struct item *it = store_find(g, KVP_POOL_AUTO, key);
 
@@ -1755,7 +1648,8 @@ static void set_item(struct guest *g, const char *key, const char *value)
  * ago, and the licence items kvpd would show for it, in g's pool 2 with
  * what kvpd always shows.  Its id goes to grant_id.
  */
-static int act_licensed_guest(struct guest *g, const struct kvp_signer *signer,
+static int act_licensed_guest(struct kvp_guest *g,
+			      const struct kvp_signer *signer,
 			      char grant_id[37])
 {
 	struct kvp_grant grant = { 0 };
@@ -2007,7 +1901,7 @@ TEST_F(act, report_waits_for_every_guest)
 	const char *words[] = { "report" };
 	struct kvp_hostctl_msg m = { .count = 1, .strings = words };
 	struct act *a = &self->a;
-	struct guest silent;
+	struct kvp_guest silent;
 	char grant_id[37];
 	unsigned char *buf;
 	size_t len;
@@ -2017,7 +1911,7 @@ TEST_F(act, report_waits_for_every_guest)
 	ASSERT_EQ(0, act_guest(a));
 	ASSERT_EQ(0, act_licensed_guest(&a->g, a->signer, grant_id));
 	ASSERT_TRUE(guest_handshake(&a->g, VM_UUID, "alpha"));
-	ASSERT_EQ(0, guest_connect(&silent, &a->h));
+	ASSERT_EQ(0, guest_open(&silent, &a->h));
 
 	/* Gone at once: its walks run on, unanswered. */
 	buf = kvp_hostctl_encode(&m, &len);
@@ -2193,7 +2087,7 @@ TEST_F(act, activation_or_history_off)
 	kvpctl(&a->r, &a->h, NULL, "host", "history", NULL);
 	EXPECT_EQ(15, a->r.status);
 	EXPECT_NE(NULL, strstr(a->r.err, "history is off"));
-	EXPECT_EQ(0, hostd_stop(&a->h));
+	EXPECT_EQ(0, hostd_down(&a->h));
 
 	snprintf(text, sizeof(text),
 		 "[host]\nstate-dir = %s\n[activation]\nhistory = off\n"
