@@ -129,6 +129,28 @@ static uint32_t kvp_history_be32(const unsigned char *p)
 }
 
 /*
+ * Whose database it is, from its application id, schema version and
+ * whether it has a schema at all: 0 an empty one (ours to fill), 1 ours,
+ * -EINVAL another program's or another schema's, error saying which.
+ */
+static int kvp_history_owner(int64_t app, int64_t version, bool schema,
+			     const char *path, char *error, size_t len)
+{
+	if (!app && !version && !schema)
+		return 0;
+	if (app != KVP_HISTORY_APP_ID)
+		return kvp_history_fail(-EINVAL, error, len,
+					"%s: an SQLite database, but not a kvp activation history: left as it is",
+					path);
+	if (version != KVP_HISTORY_SCHEMA)
+		return kvp_history_fail(-EINVAL, error, len,
+					"%s: history schema version %lld, this program knows version %d: left as it is",
+					path, (long long)version,
+					KVP_HISTORY_SCHEMA);
+	return 1;
+}
+
+/*
  * What the 100-byte database header says, read before SQLite opens the
  * file, so that SQLite never opens one that is not ours: even to read, it
  * may roll back another program's journal or checkpoint its WAL.  0: no
@@ -138,8 +160,6 @@ static uint32_t kvp_history_be32(const unsigned char *p)
 static int kvp_history_header(const unsigned char *hdr, ssize_t n,
 			      const char *path, char *error, size_t len)
 {
-	uint32_t cookie, version, app;
-
 	if (!n)
 		return 0;
 	if (n < KVP_SQLITE_HDR_LEN ||
@@ -147,20 +167,10 @@ static int kvp_history_header(const unsigned char *hdr, ssize_t n,
 		return kvp_history_fail(-EBADMSG, error, len,
 					"%s: not an SQLite database (corrupt, or another kind of file): left as it is",
 					path);
-	cookie = kvp_history_be32(hdr + 40);	/* schema changes */
-	version = kvp_history_be32(hdr + 60);	/* user_version */
-	app = kvp_history_be32(hdr + 68);	/* application_id */
-	if (!app && !version && !cookie)
-		return 0;
-	if (app != KVP_HISTORY_APP_ID)
-		return kvp_history_fail(-EINVAL, error, len,
-					"%s: an SQLite database, but not a kvp activation history: left as it is",
-					path);
-	if (version != KVP_HISTORY_SCHEMA)
-		return kvp_history_fail(-EINVAL, error, len,
-					"%s: history schema version %u, this program knows version %d: left as it is",
-					path, version, KVP_HISTORY_SCHEMA);
-	return 1;
+	/* application_id, user_version, and the schema's change counter. */
+	return kvp_history_owner(kvp_history_be32(hdr + 68),
+				 kvp_history_be32(hdr + 60),
+				 kvp_history_be32(hdr + 40), path, error, len);
 }
 
 /*
@@ -236,18 +246,7 @@ static int kvp_history_schema_check(sqlite3 *db, const char *path,
 		return kvp_history_fail(kvp_history_errno(rc), error, len,
 					"%s: cannot read it: %s", path,
 					sqlite3_errstr(rc));
-	if (!app && !version && !tables)
-		return 0;
-	if (app != KVP_HISTORY_APP_ID)
-		return kvp_history_fail(-EINVAL, error, len,
-					"%s: an SQLite database, but not a kvp activation history: left as it is",
-					path);
-	if (version != KVP_HISTORY_SCHEMA)
-		return kvp_history_fail(-EINVAL, error, len,
-					"%s: history schema version %lld, this program knows version %d: left as it is",
-					path, (long long)version,
-					KVP_HISTORY_SCHEMA);
-	return 1;
+	return kvp_history_owner(app, version, tables, path, error, len);
 }
 
 static int kvp_history_exec(struct kvp_history *h, const char *sql,
