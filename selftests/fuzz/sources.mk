@@ -38,3 +38,10 @@ FUZZ_grant_SRCS := userspace/lib/grant.c userspace/lib/sign.c
 FUZZ_catalog_SRCS := userspace/lib/catalog.c userspace/lib/sign.c \
 	userspace/lib/grant.c kernel/utf16.c
 FUZZ_avma_SRCS := kernel/avma.c
+
+# The guest's licence state files (license.c's loaders; the rest of it and
+# what it links come along).
+FUZZ_license_SRCS := userspace/lib/license.c userspace/lib/catalog.c \
+	userspace/lib/grant.c userspace/lib/sign.c userspace/lib/event.c \
+	userspace/lib/isotime.c userspace/lib/log.c kernel/avma.c \
+	kernel/utf16.c
