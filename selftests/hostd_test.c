@@ -38,6 +38,7 @@
 #include "history.h"
 #include "hostctl.h"
 #include "ic.h"
+#include "isotime.h"
 #include "msg.h"
 #include "sign.h"
 
@@ -1624,15 +1625,6 @@ static int act_record(const struct act *a, const struct kvp_history_row *rows,
 	return err;
 }
 
-static void iso(uint64_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void set_item(struct kvp_guest *g, const char *key, const char *value)
 {
 	struct item *it = store_find(g, KVP_POOL_AUTO, key);
@@ -1654,7 +1646,8 @@ static int act_licensed_guest(struct kvp_guest *g,
 {
 	struct kvp_grant grant = { 0 };
 	uint8_t buf[KVP_GRANT_MAX_LEN], pub[KVP_SIGN_PUBLIC_LEN];
-	char b64[KVP_BASE64_LEN(KVP_GRANT_MAX_LEN) + 1], t[32];
+	char b64[KVP_BASE64_LEN(KVP_GRANT_MAX_LEN) + 1];
+	char t[KVP_TIME_TEXT_LEN + 1];
 	char host_id[KVP_HOST_ID_LEN + 1];
 	int len;
 
@@ -1690,9 +1683,9 @@ static int act_licensed_guest(struct kvp_guest *g,
 	set_item(g, "KvpLicenseActivationId", grant_id);
 	set_item(g, "KvpLicenseHostName", ACT_HOST);
 	set_item(g, "KvpLicenseHostId", host_id);
-	iso(grant.activated, t, sizeof(t));
+	kvp_time_text(grant.activated, t);
 	set_item(g, "KvpLicenseActivationTime", t);
-	iso(grant.expires, t, sizeof(t));
+	kvp_time_text(grant.expires, t);
 	set_item(g, "KvpLicenseExpiry", t);
 	set_item(g, "KvpLicenseGrant", b64);
 	return 0;

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hostctl.h"
+#include "isotime.h"
 #include "json.h"
 #include "kvpctl.h"
 
@@ -111,11 +111,10 @@ int kvpctl_host_done(struct kvp_hostctl_msg *reply, unsigned char *buf)
 /* Seconds since the epoch, in decimal, as ISO 8601 UTC. */
 void kvpctl_host_time(const char *epoch, char *out, size_t size)
 {
-	time_t t = (time_t)strtoll(epoch, NULL, 10);
-	struct tm tm;
+	char text[KVP_TIME_TEXT_LEN + 1];
 
-	if (!gmtime_r(&t, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, size, "%s", epoch);
+	kvp_time_text(strtoull(epoch, NULL, 10), text);
+	snprintf(out, size, "%s", text[0] ? text : epoch);
 }
 
 static void kvpctl_host_list_json(const char **row, struct kvp_json *json)

@@ -96,3 +96,13 @@ int kvp_iso_time_parse(const char *s, int64_t *t)
 	*t = (int64_t)tt - offset;
 	return 0;
 }
+
+void kvp_time_text(uint64_t t, char out[KVP_TIME_TEXT_LEN + 1])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	out[0] = '\0';
+	if (t && gmtime_r(&tt, &tm))
+		strftime(out, KVP_TIME_TEXT_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -17,4 +17,9 @@
  */
 int kvp_iso_time_parse(const char *s, int64_t *t);
 
+#define KVP_TIME_TEXT_LEN	20	/* "2026-12-02T13:00:00Z" */
+
+/* The one way times are written: "2026-12-02T13:00:00Z"; "" for 0. */
+void kvp_time_text(uint64_t t, char out[KVP_TIME_TEXT_LEN + 1]);
+
 #endif /* _KVP_ISOTIME_H */

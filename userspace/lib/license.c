@@ -53,16 +53,6 @@ const char *kvp_guest_state_name(enum kvp_guest_state state)
 	}
 }
 
-void kvp_time_text(uint64_t t, char out[KVP_TIME_TEXT_LEN + 1])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	out[0] = '\0';
-	if (t && gmtime_r(&tt, &tm))
-		strftime(out, KVP_TIME_TEXT_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A time of license.events, as kvp_time_text() wrote it. */
 static int kvp_time_parse(const char *s, uint64_t *t)
 {

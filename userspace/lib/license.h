@@ -26,11 +26,11 @@
 #include "avma.h"
 #include "catalog.h"
 #include "grant.h"
+#include "isotime.h"
 
 #define KVP_STATE_DIR		"/var/lib/kvp"
 #define KVP_STATE_DIR_ENV	"KVP_STATE_DIR"
 #define KVP_GUEST_EVENTS_KEEP	1000
-#define KVP_TIME_TEXT_LEN	20	/* "2026-12-02T13:00:00Z" */
 
 enum kvp_guest_state {
 	KVP_GUEST_UNLICENSED,
@@ -71,8 +71,6 @@ struct kvp_guest_event {
 /* The state directory: KVP_STATE_DIR_ENV if set, else KVP_STATE_DIR. */
 const char *kvp_guest_default_dir(void);
 const char *kvp_guest_state_name(enum kvp_guest_state state);
-/* "2026-12-02T13:00:00Z"; "" for 0. */
-void kvp_time_text(uint64_t t, char out[KVP_TIME_TEXT_LEN + 1]);
 
 /*
  * Reads the state file without the lock (it is replaced whole).  A missing
